@@ -1,0 +1,183 @@
+"""The backward engine: walk the graph from the outputs and apply each node's backward.
+
+Nodes run in reverse topological order, so every node has all of its gradient
+(summed over the consumers of its outputs) before it runs. Backward runs under
+no_grad unless create_graph=True; then the gradients get a graph of their own.
+"""
+
+from . import function, grad_mode
+from .function import AccumulateGrad, edge_of
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """torch.autograd.backward: accumulate d(tensors)/d(leaf) into each leaf's `.grad`."""
+    tensors, grad_tensors = _seed(tensors, grad_tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    only = None
+    if inputs is not None:
+        inputs = (inputs,) if isinstance(inputs, function.Tensor) else tuple(inputs)
+        if not inputs:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+        only = {edge_of(t) for t in inputs}
+    _run(tensors, grad_tensors, retain_graph, create_graph, capture=only, accumulate=True)
+
+
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    only_inputs=True,
+    allow_unused=None,
+    is_grads_batched=False,
+    materialize_grads=False,
+):
+    """torch.autograd.grad: return d(outputs)/d(inputs) without touching any `.grad`."""
+    single = isinstance(inputs, function.Tensor)
+    inputs = (inputs,) if single else tuple(inputs)
+    outputs, grad_outputs = _seed(outputs, grad_outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"One of the differentiated Tensors does not require grad")
+    targets = [edge_of(t) for t in inputs]
+    captured = _run(
+        outputs, grad_outputs, retain_graph, create_graph, capture=set(targets), accumulate=False
+    )
+    result = []
+    for t, target in zip(inputs, targets):
+        g = captured.get(target)
+        if g is None:
+            if materialize_grads:
+                g = function.Tensor._wrap(t._data * 0)
+            elif not allow_unused:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior."
+                )
+        result.append(g)
+    return tuple(result)
+
+
+def _seed(tensors, grads):
+    """Check the outputs and make their initial gradients (ones for scalars)."""
+    Tensor = function.Tensor
+    tensors = (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
+    if grads is None:
+        grads = (None,) * len(tensors)
+    elif isinstance(grads, Tensor):
+        grads = (grads,)
+    else:
+        grads = tuple(grads)
+    if len(grads) != len(tensors):
+        raise RuntimeError(f"got {len(grads)} tensors and {len(tensors)} gradients")
+    seeded = []
+    for i, (t, g) in enumerate(zip(tensors, grads)):
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            g = Tensor._wrap(t._data * 0 + 1)
+        elif not isinstance(g, Tensor):
+            g = Tensor._wrap(t._data * 0 + g)
+        elif g.shape != t.shape:
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
+                f"has a shape of {t.shape}."
+            )
+        seeded.append(g)
+    return tensors, seeded
+
+
+def _topological_order(roots):
+    """Nodes reachable from roots, each before the nodes its gradient flows to."""
+    order, seen = [], set()
+    for root in roots:
+        if root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, iter(root._edges))]
+        while stack:  # iterative DFS: graphs can be deeper than Python's recursion limit
+            node, edges = stack[-1]
+            for e in edges:
+                if e is not None and e[0] not in seen:
+                    seen.add(e[0])
+                    stack.append((e[0], iter(e[0]._edges)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    order.reverse()
+    return order
+
+
+def _run(tensors, grads, retain_graph, create_graph, capture, accumulate):
+    """Propagate grads from tensors; accumulate into leaves and/or capture at `capture` edges."""
+    buffers = {}
+    for t, g in zip(tensors, grads):
+        node, nr = edge_of(t)
+        _add(buffers, node, nr, g)
+    captured = {}
+    with grad_mode.set_grad_enabled(create_graph):
+        for node in _topological_order(list(buffers)):
+            grads_in = buffers.pop(node, None)
+            if grads_in is None:
+                continue
+            if node._output_hooks:
+                _run_output_hooks(node, grads_in)
+            if capture is not None:
+                for nr, g in enumerate(grads_in):
+                    if (node, nr) in capture and g is not None:
+                        captured[(node, nr)] = g
+            if isinstance(node, AccumulateGrad):
+                if accumulate and (capture is None or (node, 0) in capture):
+                    node.accumulate(grads_in[0], create_graph)
+                continue
+            if node._n_outputs > 1 and node.materialize_grads:
+                grads_in = _materialize(node, grads_in)
+            grads_out = type(node).backward(node, *grads_in)
+            if not isinstance(grads_out, tuple):
+                grads_out = (grads_out,)
+            if len(grads_out) < len(node._edges):
+                raise RuntimeError(
+                    f"function {node.name()} returned an incorrect number of gradients "
+                    f"(expected {len(node._edges)}, got {len(grads_out)})"
+                )
+            for e, g in zip(node._edges, grads_out):
+                if e is not None and g is not None:
+                    _add(buffers, e[0], e[1], g)
+            if not retain_graph:
+                node._release()
+    return captured
+
+
+def _add(buffers, node, nr, grad):
+    slots = buffers.get(node)
+    if slots is None:
+        slots = buffers[node] = [None] * node._n_outputs
+    slots[nr] = grad if slots[nr] is None else slots[nr] + grad
+
+
+def _run_output_hooks(node, grads_in):
+    for nr, hooks in node._output_hooks.items():
+        for hook in list(hooks):
+            if grads_in[nr] is None:
+                break
+            result = hook(grads_in[nr])
+            if result is not None:
+                grads_in[nr] = result
+
+
+def _materialize(node, grads_in):
+    """Missing gradients of a multi-output node become zeros, as in PyTorch."""
+    xp = node.xp
+    return [
+        g if g is not None else function.Tensor._wrap(xp.zeros(shape, dtype))
+        for g, (shape, dtype) in zip(grads_in, node._output_meta)
+    ]

@@ -1,0 +1,299 @@
+"""Function: one differentiable op, and Node: what it leaves in the backward graph.
+
+A Function subclass holds forward and backward side by side. Calling
+`MyOp.apply(*args)` runs forward and, when grad mode is on and some input
+requires grad, records an instance of MyOp as the output's `grad_fn`: that
+instance is both the `ctx` forward and backward see and the graph node.
+
+Two kinds of Function share this machinery:
+- glasstorch's own primitives (`_primitive = True`): forward receives and returns
+  arrays (numpy or cupy), backward receives and returns Tensors;
+- user subclasses of `torch.autograd.Function`: forward receives Tensors, as in PyTorch.
+"""
+
+from ..device import array_module
+from . import grad_mode
+
+Tensor = None  # the Tensor class; glasstorch/_tensor.py (a layer above) sets it on import
+
+_FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+
+
+class _NoInputNeedsGrad:
+    """ctx.needs_input_grad when nothing is recorded: False at every position."""
+
+    def __getitem__(self, i):
+        return False
+
+    def __iter__(self):
+        return iter(())
+
+
+_NOTHING_NEEDS_GRAD = _NoInputNeedsGrad()
+
+
+class Node:
+    """A node of the backward graph: a tensor's `grad_fn`."""
+
+    _edges = ()  # per forward argument: (node, output_nr) to send its gradient to, or None
+    _n_outputs = 1
+    _output_hooks = None  # {output_nr: [hook, ...]} from Tensor.register_hook on non-leaves
+
+    def name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    @property
+    def next_functions(self):
+        return tuple(e if e is not None else (None, 0) for e in self._edges)
+
+    def _add_output_hook(self, output_nr, hook):
+        if self._output_hooks is None:
+            self._output_hooks = {}
+        self._output_hooks.setdefault(output_nr, []).append(hook)
+        return _RemovableHandle(self._output_hooks[output_nr], hook)
+
+
+class AccumulateGrad(Node):
+    """The node behind a leaf tensor that requires grad: it adds gradients to `.grad`."""
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.hooks = []  # the leaf's tensor hooks, run on the gradient before it is added
+        self.post_hooks = []  # register_post_accumulate_grad_hook, run with the leaf after
+
+    def accumulate(self, grad, create_graph):
+        leaf = self.variable
+        for hook in self.hooks:
+            result = hook(grad)
+            if result is not None:
+                grad = result
+        if leaf._grad is None:
+            # a gradient may be shared with other leaves (Add passes one tensor to both
+            # inputs) or be the user's own tensor: keep a private copy, like torch does
+            leaf._grad = grad if create_graph else Tensor._wrap(grad._data.copy())
+        elif create_graph or leaf._grad._requires_grad:
+            leaf._grad = leaf._grad + grad
+        else:
+            leaf._grad._data += grad._data
+        for hook in self.post_hooks:
+            hook(leaf)
+
+
+class _RemovableHandle:
+    def __init__(self, hooks, hook):
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self):
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
+
+
+class FunctionCtx:
+    """What PyTorch users expect on ctx: save_for_backward, saved_tensors, marks."""
+
+    _saved = ()
+    _saved_entries = ()  # after apply: (value, tensor, version) per saved value; None once freed
+    materialize_grads = True
+    _dirty = ()
+    _non_differentiable = ()
+
+    def save_for_backward(self, *values):
+        self._saved = values
+
+    def mark_dirty(self, *tensors):
+        self._dirty = tensors
+
+    def mark_non_differentiable(self, *tensors):
+        self._non_differentiable = tensors
+
+    def set_materialize_grads(self, value):
+        self.materialize_grads = value
+
+    @property
+    def saved_tensors(self):
+        entries = self._saved_entries
+        if entries is None:
+            raise RuntimeError(_FREED_MESSAGE)
+        if not entries and self._saved:  # read inside forward, before apply stored them
+            return self._saved
+        return tuple(self._unpack(entry) for entry in entries)
+
+    def _unpack(self, entry):
+        kind, value, version = entry
+        if kind == "input":  # the input Tensor itself, with its history (for double backward)
+            if value._version[0] != version:
+                raise _modified_error(value, version, self)
+            return value
+        if kind == "output":  # rebuild the output without a cycle output -> grad_fn -> output
+            output_nr, array, version_box = value
+            if version_box[0] != version:
+                raise _modified_error_parts(array, version_box[0], version, self, output_nr)
+            t = Tensor._wrap(array)
+            t._requires_grad = True
+            t.grad_fn = self
+            t._output_nr = output_nr
+            return t
+        if kind == "array":
+            return Tensor._wrap(value)
+        return value  # None or a non-tensor saved by a user Function
+
+    def _release(self):
+        if self._saved_entries:
+            self._saved_entries = None
+        self._saved = ()
+
+
+def _modified_error(tensor, version, node):
+    return _modified_error_parts(tensor._data, tensor._version[0], version, node, None)
+
+
+def _modified_error_parts(array, now, expected, node, output_nr):
+    where = f", which is output {output_nr} of {node.name()}" if output_nr is not None else ""
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: [{_type_name(array)} {list(array.shape)}]{where}, is at version "
+        f"{now}; expected version {expected} instead. Hint: the backtrace further above shows "
+        "the operation that failed to compute its gradient."
+    )
+
+
+def _type_name(array):
+    names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long"}
+    return f"torch.{names.get(array.dtype.name, array.dtype.name.capitalize())}Tensor"
+
+
+def edge_of(tensor):
+    """Where a gradient for `tensor` goes: its grad_fn, or its leaf accumulator."""
+    if tensor.grad_fn is not None:
+        return (tensor.grad_fn, tensor._output_nr)
+    acc = tensor._accumulator
+    if acc is None:
+        acc = tensor._accumulator = AccumulateGrad(tensor)
+    return (acc, 0)
+
+
+class Function(FunctionCtx, Node):
+    """Base class of every differentiable op; also the public torch.autograd.Function."""
+
+    _primitive = False  # glasstorch's own ops set True: forward works on arrays
+    _is_view = False  # the output shares memory (and so the version counter) with input 0
+
+    def name(self):
+        return type(self).__name__ + ("Backward0" if self._primitive else "Backward")
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError("You must implement the forward function for custom Function.")
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError("You must implement the backward function for custom Function.")
+
+    @classmethod
+    def apply(cls, *args):
+        ctx = cls.__new__(cls)
+        record = False
+        xp = None
+        if cls._primitive:
+            inputs = []
+            for a in args:
+                if isinstance(a, Tensor):
+                    record = record or a._requires_grad
+                    a = a._data
+                    if xp is None:
+                        xp = array_module(a)
+                inputs.append(a)
+        else:
+            inputs = args
+            for a in args:
+                if isinstance(a, Tensor):
+                    record = record or a._requires_grad
+                    if xp is None:
+                        xp = array_module(a._data)
+        record = record and grad_mode.state.enabled
+        ctx.xp = xp
+        if record:
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        else:
+            ctx.needs_input_grad = _NOTHING_NEEDS_GRAD
+
+        if cls._primitive:
+            y = cls.forward(ctx, *inputs)
+        else:
+            with grad_mode.no_grad():
+                y = cls.forward(ctx, *inputs)
+        outputs = _wrap_outputs(y, xp, cls._primitive)
+        if cls._is_view:
+            outputs[0]._version = args[0]._version
+
+        if record:
+            ctx._edges = tuple(
+                edge_of(a) if isinstance(a, Tensor) and a._requires_grad else None for a in args
+            )
+            ctx._n_outputs = len(outputs)
+            if ctx._n_outputs > 1:
+                ctx._output_meta = [(t._data.shape, t._data.dtype) for t in outputs]
+            non_differentiable = [id(t) for t in ctx._non_differentiable]
+            for i, out in enumerate(outputs):
+                if out._data.dtype.kind == "f" and id(out) not in non_differentiable:
+                    out._requires_grad = True
+                    out.grad_fn = ctx
+                    out._output_nr = i
+            if ctx._saved:
+                ctx._saved_entries = _saved_entries(ctx._saved, args, inputs, outputs, y)
+        return outputs if isinstance(y, tuple) else outputs[0]
+
+
+def _wrap_outputs(y, xp, primitive):
+    """Forward's result as a tuple of fresh Tensors."""
+    values = y if isinstance(y, tuple) else (y,)
+    outputs = []
+    for v in values:
+        if not primitive:
+            if not isinstance(v, Tensor):
+                raise TypeError(f"custom Function.forward must return Tensors, got {type(v)}")
+            v = v._data
+        elif not isinstance(v, xp.ndarray):
+            v = xp.asarray(v)  # numpy turns 0-d results into scalars; keep arrays
+        outputs.append(Tensor._wrap(v))
+    return tuple(outputs)
+
+
+def _saved_entries(saved, args, inputs, outputs, y):
+    """Tie each saved value to the input or output it is, for version checks at backward."""
+    values = y if isinstance(y, tuple) else (y,)
+    entries = []
+    for v in saved:
+        entry = None
+        for a, x in zip(args, inputs):
+            if v is x and isinstance(a, Tensor):
+                entry = ("input", a, a._version[0])
+                break
+        else:
+            for i, (out, yv) in enumerate(zip(outputs, values)):
+                if v is yv:
+                    entry = ("output", (i, out._data, out._version), out._version[0])
+                    break
+        if entry is None:
+            if isinstance(v, Tensor):  # a user Function saved some other tensor
+                entry = ("input", v, v._version[0])
+            elif v is None or not hasattr(v, "shape"):
+                entry = ("other", v, 0)
+            else:
+                entry = ("array", v, 0)
+        entries.append(entry)
+    return entries
+
+
+def once_differentiable(fn):
+    """Accepted for compatibility: glasstorch backward functions run as they are."""
+    return fn

@@ -1,0 +1,105 @@
+"""gradcheck: compare backward with central differences, in float64.
+
+Instead of building the full Jacobian J, check one random projection per
+output and input (after HIPS autograd's check_vjp): with random u and v,
+backward gives (Jᵀu)·v and two extra forward calls give u·(J v) ≈
+u·(f(x + εv) - f(x - εv)) / 2ε. A wrong gradient shows up with probability 1.
+"""
+
+from ..device import array_module
+from . import engine, function
+from .grad_mode import no_grad
+
+
+class GradcheckError(RuntimeError):
+    pass
+
+
+def gradcheck(
+    func,
+    inputs,
+    *,
+    eps=1e-6,
+    atol=1e-5,
+    rtol=1e-3,
+    raise_exception=True,
+    nondet_tol=0.0,
+    check_undefined_grad=True,
+    fast_mode=True,
+    seed=0,
+    **unused,
+):
+    """True when func's backward agrees with finite differences. See torch.autograd.gradcheck."""
+    Tensor = function.Tensor
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    wrt = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    for i in wrt:
+        if inputs[i]._data.dtype.name != "float64":
+            raise GradcheckError(
+                f"Input #{i} requires gradient and is not a double precision floating point. "
+                "gradcheck needs float64 inputs to be accurate."
+            )
+    outputs = _as_tuple(func(*inputs))
+    xp = array_module(inputs[wrt[0]]._data) if wrt else None
+    rng = _rng(seed)
+    for k, out in enumerate(outputs):
+        if not out.requires_grad:
+            continue
+        u = Tensor._wrap(xp.asarray(rng.standard_normal(out.shape)))
+        analytic = engine.grad(out, [inputs[i] for i in wrt], u, retain_graph=True,
+                               allow_unused=True)
+        for i, g in zip(wrt, analytic):
+            x = inputs[i]
+            v = xp.asarray(rng.standard_normal(x.shape))
+            projected = 0.0 if g is None else float((g._data * v).sum())
+            numeric = _directional_derivative(func, inputs, i, k, v, eps, u._data)
+            if abs(projected - numeric) > atol + rtol * abs(numeric):
+                message = (
+                    f"Jacobian mismatch for output {k} with respect to input {i}: "
+                    f"backward gives u·(J v) = {projected!r}, finite differences {numeric!r}"
+                )
+                if raise_exception:
+                    raise GradcheckError(message)
+                return False
+    return True
+
+
+def _directional_derivative(func, inputs, i, k, v, eps, u):
+    x = inputs[i]
+    with no_grad():
+        values = []
+        for sign in (1, -1):
+            shifted = list(inputs)
+            shifted[i] = function.Tensor._wrap(x._data + sign * eps * v)
+            values.append(_as_tuple(func(*shifted))[k]._data)
+    return float((u * (values[0] - values[1])).sum() / (2 * eps))
+
+
+def _as_tuple(x):
+    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+
+
+def _rng(seed):
+    import numpy  # gradcheck is a test tool that always works in float64 on the host
+
+    return numpy.random.default_rng(seed)
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
+                  raise_exception=True, seed=0, **unused):
+    """Check second derivatives: gradcheck of the function x -> d(u·func(x))/dx."""
+    Tensor = function.Tensor
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    wrt = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+    rng = _rng(seed + 1)
+    outputs = _as_tuple(func(*inputs))
+    us = [Tensor._wrap(rng.standard_normal(o.shape)) for o in outputs]
+
+    def first_derivatives(*xs):
+        outs = _as_tuple(func(*xs))
+        ws = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
+        grads = engine.grad(outs, ws, us, create_graph=True, allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+
+    return gradcheck(first_derivatives, inputs, eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception, seed=seed)

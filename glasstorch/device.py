@@ -1,0 +1,103 @@
+"""Devices and the array backend: numpy for "cpu", cupy for "cuda" when installed.
+
+This is the only file that knows about cupy; everything else asks
+`array_module(x)` for the module that works on its arrays.
+"""
+
+import numpy
+
+try:  # optional GPU backend
+    import cupy as _cupy
+except Exception:  # ImportError, or a broken CUDA install
+    _cupy = None
+
+
+class device:
+    """torch.device: `device('cpu')`, `device('cuda', 0)`, `device('cuda:1')`."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type, index=None):
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        elif isinstance(type, str) and ":" in type:
+            type, _, number = type.partition(":")
+            index = int(number)
+        if type not in ("cpu", "cuda"):
+            raise RuntimeError(
+                f"Expected one of cpu, cuda device type at start of device string: {type}"
+            )
+        self.type = type
+        self.index = index
+
+    @property
+    def xp(self):
+        if self.type == "cpu":
+            return numpy
+        if not cuda_is_available():
+            raise AssertionError("Torch not compiled with CUDA enabled")
+        return _cupy
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self):
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+
+CPU = device("cpu")
+
+
+def cuda_is_available():
+    if _cupy is None:
+        return False
+    try:
+        return _cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False
+
+
+def cuda_device_count():
+    return _cupy.cuda.runtime.getDeviceCount() if cuda_is_available() else 0
+
+
+def array_module(x):
+    """numpy or cupy, whichever owns the array x."""
+    if _cupy is not None and isinstance(x, _cupy.ndarray):
+        return _cupy
+    return numpy
+
+
+def device_of(x):
+    if _cupy is not None and isinstance(x, _cupy.ndarray):
+        return device("cuda", x.device.id)
+    return CPU
+
+
+def move(x, dev):
+    """Copy the array x to device dev (a no-op when it is already there)."""
+    if dev.type == "cpu":
+        return _cupy.asnumpy(x) if array_module(x) is not numpy else x
+    if not cuda_is_available():
+        raise AssertionError("Torch not compiled with CUDA enabled")
+    with _cupy.cuda.Device(dev.index or 0):
+        return _cupy.asarray(x)
+
+
+def to_device(value):
+    """Accept a device, a string like 'cuda:0', an int (a CUDA index) or None (cpu)."""
+    if value is None:
+        return CPU
+    if isinstance(value, int):
+        return device("cuda", value)
+    return value if isinstance(value, device) else device(value)

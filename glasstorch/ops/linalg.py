@@ -1,0 +1,208 @@
+"""Linear algebra: matmul in all its rank combinations, dot, mm, bmm, outer, einsum.
+
+Two primitives do the work: Dot for vectors and Mm for (batches of) matrices;
+the other products reshape around them.
+"""
+
+from .. import dtypes
+from ..autograd import function, grad_mode
+from ..autograd.function import Function
+from .operands import broadcast_shapes
+
+
+class Dot(Function):
+    _primitive = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(b if ctx.needs_input_grad[0] else None,
+                              a if ctx.needs_input_grad[1] else None)
+        return ctx.xp.dot(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        b, a = ctx.saved_tensors
+        return (grad * b if b is not None else None), (grad * a if a is not None else None)
+
+
+class Mm(Function):
+    """a @ b for matrices; batch dims broadcast (an operand needing grad is pre-expanded)."""
+
+    _primitive = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(b if ctx.needs_input_grad[0] else None,
+                              a if ctx.needs_input_grad[1] else None)
+        return ctx.xp.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        b, a = ctx.saved_tensors
+        grad_a = Mm.apply(grad, b.mT) if b is not None else None
+        grad_b = Mm.apply(a.mT, grad) if a is not None else None
+        return grad_a, grad_b
+
+
+class Bmm(Mm):
+    """Same math as Mm; its own class only to carry torch's node name."""
+
+
+class Einsum(Function):
+    _primitive = True
+
+    @staticmethod
+    def forward(ctx, equation, *operands):
+        ctx.equation = equation
+        ctx.save_for_backward(*operands)
+        return ctx.xp.einsum(equation, *operands)
+
+    @staticmethod
+    def backward(ctx, grad):
+        operands = ctx.saved_tensors
+        inputs, output = _parse_einsum(ctx.equation, len(operands))
+        grads = [None]
+        for i, (letters, x) in enumerate(zip(inputs, operands)):
+            if not ctx.needs_input_grad[i + 1]:
+                grads.append(None)
+                continue
+            if len(set(letters)) != len(letters):
+                raise NotImplementedError(
+                    f"einsum backward with a repeated index in '{letters}' is not supported yet")
+            others = [(s, o) for j, (s, o) in enumerate(zip(inputs, operands)) if j != i]
+            present = set(output).union(*(s for s, _ in others))
+            kept = "".join(c for c in letters if c in present)
+            spec = ",".join([output] + [s for s, _ in others]) + "->" + kept
+            g = Einsum.apply(spec, grad, *(o for _, o in others))
+            if kept != letters:  # letters summed away only in this operand: broadcast back
+                for d, c in enumerate(letters):
+                    if c not in present:
+                        g = g.unsqueeze(d)
+                g = g.expand(x.shape)
+            grads.append(g)
+        return tuple(grads)
+
+
+def _parse_einsum(equation, count):
+    equation = equation.replace(" ", "")
+    if "..." in equation:
+        raise NotImplementedError("einsum with '...' is not supported yet")
+    if "->" in equation:
+        lhs, output = equation.split("->")
+    else:
+        lhs = equation
+        letters = lhs.replace(",", "")
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    inputs = lhs.split(",")
+    if len(inputs) != count:
+        raise RuntimeError(f"einsum(): more operands were provided than specified in the equation"
+                           if count > len(inputs) else
+                           "einsum(): fewer operands were provided than specified in the equation")
+    return inputs, output
+
+
+def _same_dtype(a, b, name="m1", other="m2"):
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"expected {name} and {other} to have the same dtype, but got: "
+                           f"{_c_name(a)} != {_c_name(b)}")
+
+
+def _c_name(t):
+    return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
+            "float16": "c10::Half", "bool": "bool", "uint8": "unsigned char",
+            "int8": "signed char", "int16": "short int"}[t._data.dtype.name]
+
+
+def _matrix_product(a, b, cls=Mm):
+    """a @ b with a, b at least 2-D: check shapes, broadcast batches, run the primitive."""
+    _same_dtype(a, b)
+    if a.shape[-1] != b.shape[-2]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({'x'.join(map(str, a.shape[-2:]))} and "
+            f"{'x'.join(map(str, b.shape[-2:]))})")
+    if a.ndim > 2 or b.ndim > 2:
+        batch = broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        if grad_mode.state.enabled:
+            if a._requires_grad and a.shape[:-2] != batch:
+                a = a.expand(batch + a.shape[-2:])
+            if b._requires_grad and b.shape[:-2] != batch:
+                b = b.expand(batch + b.shape[-2:])
+    return cls.apply(a, b)
+
+
+def dot(a, b):
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a.shape[0] != b.shape[0]:
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to "
+            f"have the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements "
+            "respectively")
+    _same_dtype(a, b, "self", "other")
+    return Dot.apply(a, b)
+
+
+def matmul(a, b):
+    """torch.matmul: dot, matrix-vector, vector-matrix, matrix and batched products."""
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
+                           f"{a.ndim}D and {b.ndim}D")
+    if a.ndim == 1 and b.ndim == 1:
+        return dot(a, b)
+    if b.ndim == 1:
+        if a.shape[-1] != b.shape[0]:
+            raise RuntimeError(
+                f"size mismatch, got input ({a.shape[-2]}), mat ({a.shape[-2]}x{a.shape[-1]}), "
+                f"vec ({b.shape[0]})" if a.ndim == 2 else
+                f"mat1 and mat2 shapes cannot be multiplied ({'x'.join(map(str, a.shape[-2:]))} "
+                f"and {b.shape[0]}x1)")
+        return _matrix_product(a, b.unsqueeze(1)).squeeze(-1)
+    if a.ndim == 1:
+        return _matrix_product(a.unsqueeze(0), b).squeeze(-2)
+    return _matrix_product(a, b)
+
+
+class LinalgMethods:
+    """Tensor methods for products (mixed into Tensor)."""
+
+    __slots__ = ()
+
+    def matmul(self, other): return matmul(self, other)
+    def __matmul__(self, other): return matmul(self, other)
+    def __rmatmul__(self, other): return matmul(other, self)
+    def dot(self, other): return dot(self, other)
+    inner = dot
+
+    def mm(self, other):
+        if self.ndim != 2 or other.ndim != 2:
+            raise RuntimeError(f"{'self' if self.ndim != 2 else 'mat2'} must be a matrix")
+        return _matrix_product(self, other)
+
+    def bmm(self, other):
+        if self.ndim != 3 or other.ndim != 3:
+            raise RuntimeError(f"batch1 must be a 3D tensor" if self.ndim != 3
+                               else "batch2 must be a 3D tensor")
+        if self.shape[0] != other.shape[0] or self.shape[2] != other.shape[1]:
+            raise RuntimeError(
+                f"Expected size for first two dimensions of batch2 tensor to be: "
+                f"[{self.shape[0]}, {self.shape[2]}] but got: [{other.shape[0]}, {other.shape[1]}].")
+        return _matrix_product(self, other, Bmm)
+
+    def mv(self, vec):
+        if self.ndim != 2 or vec.ndim != 1:
+            raise RuntimeError(f"vector + matrix @ vector expected, got {vec.ndim}, "
+                               f"{self.ndim}, {vec.ndim}")
+        return matmul(self, vec)
+
+    def outer(self, other):
+        return self.unsqueeze(1) * other.unsqueeze(0)
+
+    ger = outer
+
+
+def einsum(equation, *operands):
+    """torch.einsum for equations without '...'; gradients unless an index repeats in an input."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    dtype = dtypes.result_type(*operands)
+    return Einsum.apply(equation, *(t.to(dtype) for t in operands))

@@ -1,0 +1,414 @@
+"""Shape ops: view/reshape, expand, permute/transpose, squeeze, cat/stack, flip, repeat, split.
+
+The view-like primitives return numpy views, so the output shares memory with
+its input as in torch; `_is_view` makes it share the version counter too.
+"""
+
+import math
+
+from .. import dtypes
+from ..autograd import function
+from ..autograd.function import Function
+from .operands import normalize_dim, normalize_dims
+
+
+class View(Function):
+    _primitive = True
+    _is_view = True
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.input_shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.input_shape), None
+
+
+class Unsqueeze(View):
+    """Same math as View; its own class only to carry torch's node name."""
+
+
+class Squeeze(View):
+    """Same math as View; its own class only to carry torch's node name."""
+
+
+class Expand(Function):
+    _primitive = True
+    _is_view = True
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.input_shape = x.shape
+        return ctx.xp.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.sum_to_size(ctx.input_shape), None
+
+
+class Permute(Function):
+    _primitive = True
+    _is_view = True
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return x.transpose(dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        inverse = [0] * len(ctx.dims)
+        for i, d in enumerate(ctx.dims):
+            inverse[d] = i
+        return grad.permute(inverse), None
+
+
+class Transpose(Permute):
+    """Same math as Permute; its own class only to carry torch's node name."""
+
+
+class Flip(Function):
+    _primitive = True
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return ctx.xp.flip(x, dims).copy()  # torch's flip copies; numpy's would be a view
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.flip(ctx.dims), None
+
+
+class Cat(Function):
+    _primitive = True
+
+    @staticmethod
+    def forward(ctx, dim, *xs):
+        ctx.dim = dim
+        ctx.sizes = [x.shape[dim] for x in xs]
+        return ctx.xp.concatenate(xs, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grads, start = [None], 0
+        for size, needed in zip(ctx.sizes, ctx.needs_input_grad[1:]):
+            grads.append(grad.narrow(ctx.dim, start, size) if needed else None)
+            start += size
+        return tuple(grads)
+
+
+class Stack(Function):
+    _primitive = True
+
+    @staticmethod
+    def forward(ctx, dim, *xs):
+        ctx.dim = dim
+        return ctx.xp.stack(xs, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (None, *grad.unbind(ctx.dim))
+
+
+def infer_shape(shape, numel):
+    """Resolve a -1 in a view/reshape shape, with torch's errors."""
+    shape = tuple(shape)
+    unknown = [i for i, n in enumerate(shape) if n == -1]
+    if len(unknown) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = math.prod(n for n in shape if n != -1)
+    if any(n < -1 for n in shape):
+        raise RuntimeError(f"invalid shape dimension {min(shape)}")
+    if unknown:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        i = unknown[0]
+        return shape[:i] + (numel // known,) + shape[i + 1:]
+    if known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+def _shape_args(shape):
+    """Accept both f(2, 3) and f((2, 3)) like torch."""
+    if len(shape) == 1 and not isinstance(shape[0], int):
+        return tuple(shape[0])
+    return shape
+
+
+def cat(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    dtype = dtypes.result_type(*tensors)
+    # legacy rule kept by torch: 1-d empty tensors are skipped
+    kept = [t.to(dtype) for t in tensors if t.shape != (0,)] or [tensors[0].to(dtype)]
+    ndim = kept[0].ndim
+    dim = normalize_dim(dim, ndim)
+    for i, t in enumerate(kept):
+        if t.ndim != ndim:
+            raise RuntimeError(
+                f"Tensors must have same number of dimensions: got {ndim} and {t.ndim}")
+        for d in range(ndim):
+            if d != dim and t.shape[d] != kept[0].shape[d]:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {dim}. Expected size "
+                    f"{kept[0].shape[d]} but got size {t.shape[d]} for tensor number {i} in the list."
+                )
+    return Cat.apply(dim, *kept)
+
+
+def stack(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} "
+                f"at entry 0 and {list(t.shape)} at entry {i}"
+            )
+    dtype = dtypes.result_type(*tensors)
+    dim = normalize_dim(dim, tensors[0].ndim + 1)
+    return Stack.apply(dim, *[t.to(dtype) for t in tensors])
+
+
+class MovementMethods:
+    """Tensor methods that change shape or layout (mixed into Tensor)."""
+
+    __slots__ = ()
+
+    def reshape(self, *shape):
+        shape = infer_shape(_shape_args(shape), self._data.size)
+        return self if shape == self._data.shape else View.apply(self, shape)
+
+    def view(self, *shape):
+        if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
+            return self.to(shape[0])  # view(dtype): only same-size dtypes in torch; we copy
+        shape = infer_shape(_shape_args(shape), self._data.size)
+        if not _viewable(self._data, shape):
+            raise RuntimeError(
+                "view size is not compatible with input tensor's size and stride (at least one "
+                "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+            )
+        return View.apply(self, shape)
+
+    def view_as(self, other): return self.view(other.shape)
+    def reshape_as(self, other): return self.reshape(other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        if self.ndim == 0:
+            return self.reshape(1)
+        start = normalize_dim(start_dim, self.ndim)
+        end = normalize_dim(end_dim, self.ndim)
+        if start > end:
+            raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+        shape = self.shape
+        return self.reshape(shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
+
+    def unflatten(self, dim, sizes):
+        dim = normalize_dim(dim, self.ndim)
+        sizes = infer_shape(sizes, self.shape[dim])
+        return self.reshape(self.shape[:dim] + sizes + self.shape[dim + 1:])
+
+    def ravel(self): return self.reshape(-1)
+
+    def squeeze(self, dim=None):
+        shape = self.shape
+        if dim is None:
+            dims = [d for d, n in enumerate(shape) if n == 1]
+        else:
+            dims = [d for d in normalize_dims(dim, max(self.ndim, 1)) if self.ndim and shape[d] == 1]
+        if not dims:
+            return Squeeze.apply(self, shape)
+        return Squeeze.apply(self, tuple(n for d, n in enumerate(shape) if d not in dims))
+
+    def unsqueeze(self, dim):
+        dim = normalize_dim(dim, self.ndim + 1)
+        return Unsqueeze.apply(self, self.shape[:dim] + (1,) + self.shape[dim:])
+
+    def expand(self, *sizes):
+        sizes = _shape_args(sizes)
+        shape = self.shape
+        if len(sizes) < len(shape):
+            raise RuntimeError(
+                f"expand(torch.FloatTensor{{{list(shape)}}}, size={list(sizes)}): the number of "
+                "sizes provided must be greater or equal to the number of dimensions in the tensor"
+            )
+        lead = len(sizes) - len(shape)
+        target = []
+        for i, n in enumerate(sizes):
+            old = shape[i - lead] if i >= lead else 1
+            if n == -1:
+                if i < lead:
+                    raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a "
+                                       f"leading, non-existing dimension {i}")
+                n = old
+            elif old != 1 and old != n:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({n}) must match the existing size ({old}) "
+                    f"at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
+                    f"Tensor sizes: {list(shape)}"
+                )
+            target.append(n)
+        target = tuple(target)
+        return self if target == shape else Expand.apply(self, target)
+
+    def expand_as(self, other): return self.expand(other.shape)
+
+    def broadcast_to(self, shape): return self.expand(shape)
+
+    def sum_to_size(self, *shape):
+        """Sum this tensor down to `shape` (the gradient of expand)."""
+        shape = tuple(_shape_args(shape))
+        if self.shape == shape:
+            return self
+        lead = self.ndim - len(shape)
+        dims = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if n == 1 and self.shape[lead + i] != 1
+        )
+        result = self.sum(dims, keepdim=True) if dims else self
+        return result.reshape(shape)
+
+    def permute(self, *dims):
+        dims = tuple(normalize_dim(d, self.ndim) for d in _shape_args(dims))
+        if sorted(dims) != list(range(self.ndim)):
+            raise RuntimeError(
+                f"permute(sparse_coo): number of dimensions in the tensor input does not match "
+                f"the length of the desired ordering of dimensions i.e. input.dim() = {self.ndim} "
+                f"is not equal to len(dims) = {len(dims)}" if len(dims) != self.ndim else
+                "permute(): duplicate dims are not allowed."
+            )
+        return Permute.apply(self, dims)
+
+    def transpose(self, dim0, dim1):
+        dims = list(range(self.ndim))
+        d0, d1 = normalize_dim(dim0, max(self.ndim, 1)), normalize_dim(dim1, max(self.ndim, 1))
+        if self.ndim == 0:
+            return self
+        dims[d0], dims[d1] = dims[d1], dims[d0]
+        return Transpose.apply(self, tuple(dims))
+
+    swapaxes = swapdims = transpose
+
+    def t(self):
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+        return self if self.ndim < 2 else self.transpose(0, 1)
+
+    @property
+    def T(self):
+        return self if self.ndim < 2 else Permute.apply(self, tuple(reversed(range(self.ndim))))
+
+    @property
+    def mT(self):
+        if self.ndim < 2:
+            raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
+                               f"Got {self.ndim}-D tensor.")
+        return self.transpose(-2, -1)
+
+    def movedim(self, source, destination):
+        source = [normalize_dim(d, self.ndim) for d in
+                  ((source,) if isinstance(source, int) else source)]
+        destination = [normalize_dim(d, self.ndim) for d in
+                       ((destination,) if isinstance(destination, int) else destination)]
+        rest = [d for d in range(self.ndim) if d not in source]
+        order = [None] * self.ndim
+        for s, d in zip(source, destination):
+            order[d] = s
+        it = iter(rest)
+        return self.permute([o if o is not None else next(it) for o in order])
+
+    moveaxis = movedim
+
+    def flip(self, *dims):
+        dims = normalize_dims(_shape_args(dims), self.ndim)
+        return Flip.apply(self, dims)
+
+    def fliplr(self): return self.flip(1)
+    def flipud(self): return self.flip(0)
+
+    def repeat(self, *repeats):
+        repeats = tuple(_shape_args(repeats))
+        if len(repeats) < self.ndim:
+            raise RuntimeError("Number of dimensions of repeat dims can not be smaller than "
+                               "number of dimensions of tensor")
+        shape = (1,) * (len(repeats) - self.ndim) + self.shape
+        # (a, b) repeated (r, s): view as (1, a, 1, b), expand to (r, a, s, b), merge pairs
+        interleaved = tuple(v for n in shape for v in (1, n))
+        expanded = tuple(v for r, n in zip(repeats, shape) for v in (r, n))
+        result = self.reshape(interleaved).expand(expanded)
+        return result.reshape(tuple(r * n for r, n in zip(repeats, shape)))
+
+    def tile(self, *dims):
+        dims = tuple(_shape_args(dims))
+        return self.repeat((1,) * (self.ndim - len(dims)) + dims)
+
+    def narrow(self, dim, start, length):
+        dim = normalize_dim(dim, self.ndim)
+        if start < 0:
+            start += self.shape[dim]
+        if not 0 <= start <= start + length <= self.shape[dim]:
+            raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
+                               f"({self.shape[dim]}).")
+        return self[(slice(None),) * dim + (slice(start, start + length),)]
+
+    def select(self, dim, index):
+        dim = normalize_dim(dim, self.ndim)
+        size = self.shape[dim]
+        if not -size <= index < size:
+            raise IndexError(f"select(): index {index} out of range for tensor of size "
+                             f"{list(self.shape)} at dimension {dim}")
+        return self[(slice(None),) * dim + (index,)]
+
+    def unbind(self, dim=0):
+        dim = normalize_dim(dim, self.ndim)
+        return tuple(self.select(dim, i) for i in range(self.shape[dim]))
+
+    def split(self, split_size_or_sections, dim=0):
+        dim = normalize_dim(dim, self.ndim)
+        size = self.shape[dim]
+        if isinstance(split_size_or_sections, int):
+            step = split_size_or_sections
+            if step <= 0 and size:
+                raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
+                                   f"dimension size of {size}")
+            sections = [min(step, size - s) for s in range(0, size, step)] if size else [0]
+        else:
+            sections = list(split_size_or_sections)
+            if sum(sections) != size:
+                raise RuntimeError(
+                    f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's "
+                    f"size at dimension {dim}), but got split_sizes={sections}")
+        parts, start = [], 0
+        for n in sections:
+            parts.append(self.narrow(dim, start, n))
+            start += n
+        return tuple(parts)
+
+    def chunk(self, chunks, dim=0):
+        if chunks <= 0:
+            raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+        size = self.shape[normalize_dim(dim, self.ndim)]
+        return self.split(max(1, -(-size // chunks)), dim)
+
+    def contiguous(self, memory_format=None):
+        return self if self._data.flags.c_contiguous else self.clone()
+
+    def is_contiguous(self, memory_format=None):
+        return bool(self._data.flags.c_contiguous)
+
+
+def _viewable(x, shape):
+    """Whether x can take `shape` without a copy (torch's view rule, via numpy)."""
+    if x.flags.c_contiguous:
+        return True
+    try:
+        y = x.view()
+        y.shape = shape  # numpy refuses when a copy would be needed
+        return True
+    except AttributeError:
+        return False

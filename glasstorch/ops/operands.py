@@ -1,0 +1,104 @@
+"""Preparing operands before a primitive runs: dtype promotion, scalars, broadcasting, dims.
+
+This is the one place that knows these rules, so primitives can assume equal
+dtypes and, for every operand that needs a gradient, equal shapes: their
+backward never has to sum a gradient back down to a broadcast input.
+"""
+
+import numbers
+
+from .. import dtypes
+from ..autograd import function, grad_mode
+from ..device import array_module
+
+
+def binary_operands(a, b, dtype=None):
+    """a and b (Tensors or Python numbers) as two Tensors of one dtype, ready for a primitive.
+
+    An operand that requires grad is expanded to the broadcast shape (the Expand
+    node sums its gradient back); the others are left for numpy to broadcast.
+    `dtype` forces the common dtype (true division of ints gives floats).
+    """
+    Tensor = function.Tensor
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        if dtype is None:
+            dtype = dtypes.result_type(a, b) if a._data.dtype != b._data.dtype else None
+        if dtype is not None:
+            a, b = a.to(dtype), b.to(dtype)
+        if a._data.shape != b._data.shape:
+            shape = broadcast_shapes(a._data.shape, b._data.shape)
+            if grad_mode.state.enabled:
+                if a._requires_grad and a._data.shape != shape:
+                    a = a.expand(shape)
+                if b._requires_grad and b._data.shape != shape:
+                    b = b.expand(shape)
+        return a, b
+    if isinstance(a, Tensor):
+        return a_cast(a, b, dtype)
+    b, a = a_cast(b, a, dtype)
+    return a, b
+
+
+def a_cast(t, scalar, dtype):
+    """(t, scalar) as two Tensors of the promoted dtype; the scalar becomes a 0-d array."""
+    scalar = as_scalar(scalar)
+    if dtype is None:
+        dtype = dtypes.result_type(t, scalar)
+    if t._data.dtype != dtype.np:
+        t = t.to(dtype)
+    xp = array_module(t._data)
+    return t, function.Tensor._wrap(xp.asarray(scalar, dtype=dtype.np))
+
+
+def as_scalar(value):
+    """A Python number from a number-like value (numpy scalars, 0-d arrays)."""
+    if isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, numbers.Number) or (hasattr(value, "item") and getattr(value, "size", 0) == 1):
+        item = value.item() if hasattr(value, "item") else value
+        if isinstance(item, (bool, int, float)):
+            return item
+        if isinstance(item, numbers.Integral):
+            return int(item)
+        if isinstance(item, numbers.Real):
+            return float(item)
+    raise TypeError(f"unsupported operand type for a tensor operation: '{type(value).__name__}'")
+
+
+def broadcast_shapes(*shapes):
+    """torch.broadcast_shapes, with PyTorch's error message."""
+    ndim = max(len(s) for s in shapes)
+    result = [1] * ndim
+    for s in shapes:
+        for i, n in enumerate(s, ndim - len(s)):
+            if n == result[i] or n == 1:
+                continue
+            if result[i] != 1:
+                raise RuntimeError(
+                    f"The size of tensor a ({result[i]}) must match the size of tensor b ({n}) "
+                    f"at non-singleton dimension {i}"
+                )
+            result[i] = n
+    return tuple(result)
+
+
+def normalize_dim(dim, ndim):
+    """A dim in [-ndim, ndim) as a non-negative index; IndexError like torch otherwise."""
+    low, high = (-ndim, ndim - 1) if ndim else (-1, 0)
+    if not low <= dim <= high:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{low}, {high}], but got {dim})"
+        )
+    return dim % ndim if ndim else 0
+
+
+def normalize_dims(dim, ndim):
+    """dim as a sorted tuple of non-negative axes; None means all of them."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, int):
+        return (normalize_dim(dim, ndim),)
+    dims = tuple(normalize_dim(d, ndim) for d in dim)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"dim {dims} appears multiple times in the list of dims")
+    return tuple(sorted(dims))

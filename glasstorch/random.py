@@ -1,0 +1,63 @@
+"""The global random-number generator and torch.Generator.
+
+glasstorch draws from numpy's PCG64, so the numbers differ from PyTorch's for the
+same seed; the distributions and the reproducibility under manual_seed match.
+"""
+
+import numpy
+
+
+class Generator:
+    """torch.Generator: an independent stream of random numbers."""
+
+    def __init__(self, device="cpu"):
+        self.device = device
+        self._seed = 67280421310721  # torch's default seed
+        self.rng = numpy.random.Generator(numpy.random.PCG64(self._seed))
+
+    def manual_seed(self, seed):
+        self._seed = int(seed)
+        self.rng = numpy.random.Generator(numpy.random.PCG64(self._seed))
+        return self
+
+    def initial_seed(self):
+        return self._seed
+
+    def seed(self):
+        return self.manual_seed(numpy.random.SeedSequence().entropy % (2**63)).initial_seed()
+
+    def get_state(self):
+        return self.rng.bit_generator.state
+
+    def set_state(self, state):
+        self.rng.bit_generator.state = state
+        return self
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed):
+    """Seed the global generator (and python's `random` is left alone, like torch)."""
+    return default_generator.manual_seed(seed)
+
+
+def initial_seed():
+    return default_generator.initial_seed()
+
+
+def seed():
+    return default_generator.seed()
+
+
+def get_rng_state():
+    return default_generator.get_state()
+
+
+def set_rng_state(state):
+    default_generator.set_state(state)
+
+
+def rng(generator=None):
+    """The numpy Generator to draw from."""
+    return (generator or default_generator).rng

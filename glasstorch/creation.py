@@ -93,28 +93,33 @@ def from_numpy(array):
     return Tensor._wrap(array)
 
 
-def _filled(size, value, dtype, device, requires_grad):
-    size = _size_args(size)
-    return _finish(numpy.full(size, value, dtype=dtype.np), device, requires_grad)
+def _shape(args, size):
+    """A shape given as f(2, 3), f((2, 3)) or f(size=(2, 3))."""
+    return _size_args(args) if size is None else tuple(size)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
-    return _filled(size, 0, _dtype(dtype), device, requires_grad)
+def _filled(shape, value, dtype, device, requires_grad):
+    return _finish(numpy.full(shape, value, dtype=dtype.np), device, requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
-    return _filled(size, 1, _dtype(dtype), device, requires_grad)
+def zeros(*shape, size=None, dtype=None, device=None, requires_grad=False, out=None):
+    return _filled(_shape(shape, size), 0, _dtype(dtype), device, requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _filled(size, 0, _dtype(dtype), device, requires_grad)
+def ones(*shape, size=None, dtype=None, device=None, requires_grad=False, out=None):
+    return _filled(_shape(shape, size), 1, _dtype(dtype), device, requires_grad)
+
+
+def empty(*shape, size=None, dtype=None, device=None, requires_grad=False,
+          memory_format=None):
+    return _filled(_shape(shape, size), 0, _dtype(dtype), device, requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     if dtype is None:
         dtype = dtypes.scalar_dtype(fill_value.item() if isinstance(fill_value, Tensor)
                                     else fill_value)
-    return _filled((tuple(size),), fill_value, _dtype(dtype), device, requires_grad)
+    return _filled(tuple(size), fill_value, _dtype(dtype), device, requires_grad)
 
 
 def _like(t, dtype, device):
@@ -123,12 +128,12 @@ def _like(t, dtype, device):
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
     dtype, device = _like(input, dtype, device)
-    return _filled((input.shape,), 0, dtype, device, requires_grad)
+    return _filled(input.shape, 0, dtype, device, requires_grad)
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
     dtype, device = _like(input, dtype, device)
-    return _filled((input.shape,), 1, dtype, device, requires_grad)
+    return _filled(input.shape, 1, dtype, device, requires_grad)
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
@@ -137,7 +142,7 @@ def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_fo
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):
     dtype, device = _like(input, dtype, device)
-    return _filled((input.shape,), fill_value, dtype, device, requires_grad)
+    return _filled(input.shape, fill_value, dtype, device, requires_grad)
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
@@ -186,24 +191,24 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
 # ---- random ----
 
 
-def _random_float(draw, size, dtype, device, requires_grad):
+def _random_float(draw, shape, dtype, device, requires_grad):
     """Draw floats in float64 (or float32 directly) and cast to dtype."""
     dtype = _dtype(dtype)
     if not dtype.is_floating_point:
         raise RuntimeError(f"\"{draw.__name__}\" not implemented for '{dtype.name}'")
     native = dtype.np if dtype.np in (numpy.float32, numpy.float64) else numpy.float32
-    return _finish(draw(_size_args(size), native).astype(dtype.np, copy=False), device,
+    return _finish(draw(shape, native).astype(dtype.np, copy=False), device,
                    requires_grad)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def rand(*shape, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     rng = _random.rng(generator)
-    return _random_float(lambda s, d: rng.random(s, dtype=d), size, dtype, device, requires_grad)
+    return _random_float(lambda s, d: rng.random(s, dtype=d), _shape(shape, size), dtype, device, requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def randn(*shape, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     rng = _random.rng(generator)
-    return _random_float(lambda s, d: rng.standard_normal(s, dtype=d), size, dtype, device,
+    return _random_float(lambda s, d: rng.standard_normal(s, dtype=d), _shape(shape, size), dtype, device,
                          requires_grad)
 
 
@@ -260,7 +265,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     if size is None:
         raise TypeError("normal() missing 1 required positional argument: 'size'")
-    return _random_float(lambda s, d: rng.normal(mean, std, s).astype(d), (tuple(size),), dtype,
+    return _random_float(lambda s, d: rng.normal(mean, std, s).astype(d), tuple(size), dtype,
                          device, requires_grad)
 
 

@@ -11,6 +11,9 @@ try:  # optional GPU backend
 except Exception:  # ImportError, or a broken CUDA install
     _cupy = None
 
+HAS_CUPY = _cupy is not None
+default_xp = numpy  # the array module when no input says otherwise
+
 
 class device:
     """torch.device: `device('cpu')`, `device('cuda', 0)`, `device('cuda:1')`."""

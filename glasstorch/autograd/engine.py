@@ -95,66 +95,81 @@ def _seed(tensors, grads):
     return tensors, seeded
 
 
-def _topological_order(roots):
-    """Nodes reachable from roots, each before the nodes its gradient flows to."""
-    order, seen = [], set()
-    for root in roots:
-        if root in seen:
-            continue
-        seen.add(root)
-        stack = [(root, iter(root._edges))]
-        while stack:  # iterative DFS: graphs can be deeper than Python's recursion limit
-            node, edges = stack[-1]
-            for e in edges:
-                if e is not None and e[0] not in seen:
-                    seen.add(e[0])
-                    stack.append((e[0], iter(e[0]._edges)))
-                    break
-            else:
-                stack.pop()
-                order.append(node)
-    order.reverse()
-    return order
+def _count_dependencies(roots):
+    """For each node reachable from roots: how many edges lead into it."""
+    dependencies = dict.fromkeys(roots, 0)
+    stack = list(roots)
+    while stack:  # iterative: graphs can be deeper than Python's recursion limit
+        for e in stack.pop()._edges:
+            if e is not None:
+                nxt = e[0]
+                if nxt in dependencies:
+                    dependencies[nxt] += 1
+                else:
+                    dependencies[nxt] = 1
+                    stack.append(nxt)
+    return dependencies
 
 
 def _run(tensors, grads, retain_graph, create_graph, capture, accumulate):
-    """Propagate grads from tensors; accumulate into leaves and/or capture at `capture` edges."""
+    """Propagate grads from tensors; accumulate into leaves and/or capture at `capture` edges.
+
+    A node runs once every edge into it has delivered its gradient, so it sees the
+    sum over all the consumers of its outputs (a topological order, as in PyTorch).
+    """
     buffers = {}
     for t, g in zip(tensors, grads):
         node, nr = edge_of(t)
         _add(buffers, node, nr, g)
+    dependencies = _count_dependencies(list(buffers))
+    ready = [node for node in buffers if dependencies[node] == 0]
     captured = {}
     with grad_mode.set_grad_enabled(create_graph):
-        for node in _topological_order(list(buffers)):
+        while ready:
+            node = ready.pop()
             grads_in = buffers.pop(node, None)
-            if grads_in is None:
-                continue
-            if node._output_hooks:
-                _run_output_hooks(node, grads_in)
-            if capture is not None:
-                for nr, g in enumerate(grads_in):
-                    if (node, nr) in capture and g is not None:
-                        captured[(node, nr)] = g
-            if isinstance(node, AccumulateGrad):
-                if accumulate and (capture is None or (node, 0) in capture):
-                    node.accumulate(grads_in[0], create_graph)
-                continue
-            if node._n_outputs > 1 and node.materialize_grads:
-                grads_in = _materialize(node, grads_in)
-            grads_out = type(node).backward(node, *grads_in)
-            if not isinstance(grads_out, tuple):
-                grads_out = (grads_out,)
-            if len(grads_out) < len(node._edges):
-                raise RuntimeError(
-                    f"function {node.name()} returned an incorrect number of gradients "
-                    f"(expected {len(node._edges)}, got {len(grads_out)})"
-                )
-            for e, g in zip(node._edges, grads_out):
-                if e is not None and g is not None:
-                    _add(buffers, e[0], e[1], g)
-            if not retain_graph:
-                node._release()
+            if grads_in is not None:
+                grads_out = _run_node(node, grads_in, create_graph, capture, accumulate, captured)
+                for e, g in zip(node._edges, grads_out):
+                    if e is not None and g is not None:
+                        slots = buffers.get(e[0])
+                        if slots is None:
+                            slots = buffers[e[0]] = [None] * e[0]._n_outputs
+                        nr = e[1]
+                        slots[nr] = g if slots[nr] is None else slots[nr] + g
+                if not retain_graph and node._saved_entries:
+                    node._release()
+            for e in node._edges:
+                if e is not None:
+                    dependencies[e[0]] -= 1
+                    if dependencies[e[0]] == 0:
+                        ready.append(e[0])
     return captured
+
+
+def _run_node(node, grads_in, create_graph, capture, accumulate, captured):
+    """Run one node's backward (or a leaf's accumulation); return its input gradients."""
+    if node._output_hooks:
+        _run_output_hooks(node, grads_in)
+    if capture is not None:
+        for nr, g in enumerate(grads_in):
+            if (node, nr) in capture and g is not None:
+                captured[(node, nr)] = g
+    if type(node) is AccumulateGrad:
+        if accumulate and (capture is None or (node, 0) in capture):
+            node.accumulate(grads_in[0], create_graph)
+        return ()
+    if node._n_outputs > 1 and node.materialize_grads:
+        grads_in = _materialize(node, grads_in)
+    grads_out = type(node).backward(node, *grads_in)
+    if type(grads_out) is not tuple:
+        grads_out = (grads_out,)
+    if len(grads_out) < len(node._edges):
+        raise RuntimeError(
+            f"function {node.name()} returned an incorrect number of gradients "
+            f"(expected {len(node._edges)}, got {len(grads_out)})"
+        )
+    return grads_out
 
 
 def _add(buffers, node, nr, grad):

@@ -11,7 +11,7 @@ Two kinds of Function share this machinery:
 - user subclasses of `torch.autograd.Function`: forward receives Tensors, as in PyTorch.
 """
 
-from ..device import array_module
+from ..device import HAS_CUPY, array_module, default_xp
 from . import grad_mode
 
 Tensor = None  # the Tensor class; glasstorch/_tensor.py (a layer above) sets it on import
@@ -44,6 +44,7 @@ class Node:
     _edges = ()  # per forward argument: (node, output_nr) to send its gradient to, or None
     _n_outputs = 1
     _output_hooks = None  # {output_nr: [hook, ...]} from Tensor.register_hook on non-leaves
+    _saved_entries = ()  # values saved for backward (see FunctionCtx)
 
     def name(self):
         return type(self).__name__
@@ -147,8 +148,8 @@ class FunctionCtx:
         return value  # None or a non-tensor saved by a user Function
 
     def _release(self):
-        if self._saved_entries:
-            self._saved_entries = None
+        """Free the saved values after backward (a second backward then raises)."""
+        self._saved_entries = None
         self._saved = ()
 
 
@@ -185,6 +186,7 @@ class Function(FunctionCtx, Node):
     """Base class of every differentiable op; also the public torch.autograd.Function."""
 
     _primitive = False  # glasstorch's own ops set True: forward works on arrays
+    xp = default_xp  # the array module of the inputs (set per call only when cupy is around)
     _is_view = False  # the output shares memory (and so the version counter) with input 0
 
     def name(self):
@@ -200,79 +202,95 @@ class Function(FunctionCtx, Node):
 
     @classmethod
     def apply(cls, *args):
-        ctx = cls.__new__(cls)
+        if not cls._primitive:
+            return _apply_user_function(cls, args)
+        # the hot path of every op: plain loops, no generators
+        ctx = _new(cls)
+        enabled = grad_mode.state.enabled
         record = False
-        xp = None
-        if cls._primitive:
-            inputs = []
-            for a in args:
-                if isinstance(a, Tensor):
-                    record = record or a._requires_grad
-                    a = a._data
-                    if xp is None:
-                        xp = array_module(a)
+        inputs = []
+        needs = []
+        for a in args:
+            if isinstance(a, Tensor):
+                inputs.append(a._data)
+                needed = enabled and a._requires_grad
+                record = record or needed
+                needs.append(needed)
+            else:
                 inputs.append(a)
-        else:
-            inputs = args
-            for a in args:
-                if isinstance(a, Tensor):
-                    record = record or a._requires_grad
-                    if xp is None:
-                        xp = array_module(a._data)
-        record = record and grad_mode.state.enabled
-        ctx.xp = xp
-        if record:
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
-        else:
-            ctx.needs_input_grad = _NOTHING_NEEDS_GRAD
-
-        if cls._primitive:
-            y = cls.forward(ctx, *inputs)
-        else:
-            with grad_mode.no_grad():
-                y = cls.forward(ctx, *inputs)
-        outputs = _wrap_outputs(y, xp, cls._primitive)
+                needs.append(False)
+        if HAS_CUPY:
+            ctx.xp = array_module(next(a._data for a in args if isinstance(a, Tensor)))
+        ctx.needs_input_grad = tuple(needs) if record else _NOTHING_NEEDS_GRAD
+        y = cls.forward(ctx, *inputs)  # a primitive returns one array
+        if not isinstance(y, ctx.xp.ndarray):
+            y = ctx.xp.asarray(y)  # numpy turns 0-d results into scalars; keep arrays
+        out = Tensor._wrap(y)
         if cls._is_view:
-            outputs[0]._version = args[0]._version
-
+            out._version = args[0]._version
         if record:
-            ctx._edges = tuple(
-                edge_of(a) if isinstance(a, Tensor) and a._requires_grad else None for a in args
-            )
-            ctx._n_outputs = len(outputs)
-            if ctx._n_outputs > 1:
-                ctx._output_meta = [(t._data.shape, t._data.dtype) for t in outputs]
-            non_differentiable = [id(t) for t in ctx._non_differentiable]
-            for i, out in enumerate(outputs):
-                if out._data.dtype.kind == "f" and id(out) not in non_differentiable:
-                    out._requires_grad = True
-                    out.grad_fn = ctx
-                    out._output_nr = i
+            ctx._edges = tuple([edge_of(a) if n else None for a, n in zip(args, needs)])
+            if y.dtype.kind == "f":
+                out._requires_grad = True
+                out.grad_fn = ctx
             if ctx._saved:
-                ctx._saved_entries = _saved_entries(ctx._saved, args, inputs, outputs, y)
-        return outputs if isinstance(y, tuple) else outputs[0]
+                ctx._saved_entries = _saved_entries(ctx._saved, args, inputs, (out,), (y,))
+        return out
 
 
-def _wrap_outputs(y, xp, primitive):
-    """Forward's result as a tuple of fresh Tensors."""
+_new = object.__new__
+
+
+def _record(ctx, args, outputs):
+    """Make ctx the grad_fn of the (floating-point) outputs, with edges to the inputs."""
+    ctx._edges = tuple(
+        edge_of(a) if isinstance(a, Tensor) and a._requires_grad else None for a in args
+    )
+    ctx._n_outputs = len(outputs)
+    if ctx._n_outputs > 1:
+        ctx._output_meta = [(t._data.shape, t._data.dtype) for t in outputs]
+    for i, out in enumerate(outputs):
+        if out._data.dtype.kind == "f" and not any(out is t for t in ctx._non_differentiable):
+            out._requires_grad = True
+            out.grad_fn = ctx
+            out._output_nr = i
+
+
+def _apply_user_function(cls, args):
+    """apply() for subclasses of torch.autograd.Function: forward sees Tensors."""
+    ctx = _new(cls)
+    tensors = [a for a in args if isinstance(a, Tensor)]
+    if HAS_CUPY and tensors:
+        ctx.xp = array_module(tensors[0]._data)
+    record = grad_mode.state.enabled and any(t._requires_grad for t in tensors)
+    ctx.needs_input_grad = (
+        tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        if record else _NOTHING_NEEDS_GRAD
+    )
+    with grad_mode.no_grad():
+        y = cls.forward(ctx, *args)
     values = y if isinstance(y, tuple) else (y,)
-    outputs = []
     for v in values:
-        if not primitive:
-            if not isinstance(v, Tensor):
-                raise TypeError(f"custom Function.forward must return Tensors, got {type(v)}")
-            v = v._data
-        elif not isinstance(v, xp.ndarray):
-            v = xp.asarray(v)  # numpy turns 0-d results into scalars; keep arrays
-        outputs.append(Tensor._wrap(v))
-    return tuple(outputs)
+        if not isinstance(v, Tensor):
+            raise TypeError(f"custom Function.forward must return Tensors, got {type(v).__name__}")
+    # fresh output tensors (sharing memory), so that setting grad_fn never touches an input;
+    # but keep the returned objects where forward marked them non-differentiable
+    outputs = tuple(v if any(v is t for t in ctx._non_differentiable) else Tensor._wrap(v._data)
+                    for v in values)
+    if record:
+        _record(ctx, args, outputs)
+        if ctx._saved:
+            ctx._saved_entries = _saved_entries(ctx._saved, args, args, outputs, values)
+    return outputs if isinstance(y, tuple) else outputs[0]
 
 
-def _saved_entries(saved, args, inputs, outputs, y):
+def _saved_entries(saved, args, inputs, outputs, values):
     """Tie each saved value to the input or output it is, for version checks at backward."""
-    values = y if isinstance(y, tuple) else (y,)
     entries = []
     for v in saved:
+        if v is None:
+            entries.append(_NONE_ENTRY)
+            continue
         entry = None
         for a, x in zip(args, inputs):
             if v is x and isinstance(a, Tensor):
@@ -286,12 +304,15 @@ def _saved_entries(saved, args, inputs, outputs, y):
         if entry is None:
             if isinstance(v, Tensor):  # a user Function saved some other tensor
                 entry = ("input", v, v._version[0])
-            elif v is None or not hasattr(v, "shape"):
+            elif not hasattr(v, "shape"):
                 entry = ("other", v, 0)
             else:
                 entry = ("array", v, 0)
         entries.append(entry)
     return entries
+
+
+_NONE_ENTRY = ("other", None, 0)
 
 
 def once_differentiable(fn):

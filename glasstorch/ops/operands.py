@@ -19,6 +19,13 @@ def binary_operands(a, b, dtype=None):
     node sums its gradient back); the others are left for numpy to broadcast.
     `dtype` forces the common dtype (true division of ints gives floats).
     """
+    # fast path, the most common case: a float tensor with a Python number. numpy keeps the
+    # tensor's dtype for a Python scalar here (weak scalars), so the number can go in as is
+    if dtype is None:
+        if type(b) in _NUMBER and a._data.dtype.kind == "f":
+            return a, b
+        if type(a) in _NUMBER and b._data.dtype.kind == "f":
+            return a, b
     Tensor = function.Tensor
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         if dtype is None:
@@ -37,6 +44,9 @@ def binary_operands(a, b, dtype=None):
         return a_cast(a, b, dtype)
     b, a = a_cast(b, a, dtype)
     return a, b
+
+
+_NUMBER = (float, int)  # not bool: True + float_tensor is fine, but keep bool on the slow path
 
 
 def a_cast(t, scalar, dtype):

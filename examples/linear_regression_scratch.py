@@ -1,0 +1,71 @@
+"""Linear regression from scratch, as in d2l 3.2 (the study notes 000 and 004).
+
+Run: python examples/linear_regression_scratch.py
+Prints the loss after each epoch and the errors in estimating w and b.
+"""
+
+import random
+
+import glasstorch as torch
+
+
+def synthetic_data(w, b, num_examples):
+    """Generate y = Xw + b + noise."""
+    X = torch.normal(0, 1, (num_examples, len(w)))
+    y = torch.matmul(X, w) + b
+    y += torch.normal(0, 0.01, y.shape)
+    return X, y.reshape((-1, 1))
+
+
+def data_iter(batch_size, features, labels):
+    num_examples = len(features)
+    indices = list(range(num_examples))
+    random.shuffle(indices)  # read the examples in random order
+    for i in range(0, num_examples, batch_size):
+        batch_indices = torch.tensor(indices[i: min(i + batch_size, num_examples)])
+        yield features[batch_indices], labels[batch_indices]
+
+
+def linreg(X, w, b):
+    """The linear regression model."""
+    return torch.matmul(X, w) + b
+
+
+def squared_loss(y_hat, y):
+    return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
+
+
+def sgd(params, lr, batch_size):
+    """Minibatch stochastic gradient descent."""
+    with torch.no_grad():
+        for param in params:
+            param -= lr * param.grad / batch_size
+            param.grad.zero_()
+
+
+def main(num_epochs=3, lr=0.03, batch_size=10, seed=0):
+    random.seed(seed)
+    torch.manual_seed(seed)
+    true_w = torch.tensor([2, -3.4])
+    true_b = 4.2
+    features, labels = synthetic_data(true_w, true_b, 1000)
+    print('features:', features[0], '\nlabel:', labels[0])
+
+    w = torch.normal(0, 0.01, size=(2, 1), requires_grad=True)
+    b = torch.zeros(1, requires_grad=True)
+    net, loss = linreg, squared_loss
+    for epoch in range(num_epochs):
+        for X, y in data_iter(batch_size, features, labels):
+            l = loss(net(X, w, b), y)
+            l.sum().backward()
+            sgd([w, b], lr, batch_size)
+        with torch.no_grad():
+            train_l = loss(net(features, w, b), labels)
+            print(f'epoch {epoch + 1}, loss {float(train_l.mean()):f}')
+    print(f'error in estimating w: {true_w - w.reshape(true_w.shape)}')
+    print(f'error in estimating b: {true_b - b}')
+    return true_w - w.reshape(true_w.shape), true_b - b
+
+
+if __name__ == "__main__":
+    main()

@@ -265,7 +265,12 @@ class Tensor(ElementwiseMethods, ReduceMethods, MovementMethods, IndexingMethods
         return self
 
     def fill_(self, value):
-        self[...] = value.item() if isinstance(value, Tensor) else value
+        value = value.item() if isinstance(value, Tensor) else value
+        if self._requires_grad and grad_mode.state.enabled:
+            self[...] = value  # recorded (or refused, for a leaf) like any write
+        else:
+            self._data.fill(value)
+            self._version[0] += 1
         return self
 
     def zero_(self):

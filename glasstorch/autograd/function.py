@@ -206,19 +206,23 @@ class Function(FunctionCtx, Node):
             return _apply_user_function(cls, args)
         # the hot path of every op: plain loops, no generators
         ctx = _new(cls)
-        enabled = grad_mode.state.enabled
         record = False
-        inputs = []
-        needs = []
-        for a in args:
-            if isinstance(a, Tensor):
-                inputs.append(a._data)
-                needed = enabled and a._requires_grad
-                record = record or needed
-                needs.append(needed)
-            else:
-                inputs.append(a)
+        if grad_mode.state.enabled:
+            inputs, needs, edges = [], [], []
+            for a in args:
+                if isinstance(a, Tensor):
+                    inputs.append(a._data)
+                    if a._requires_grad:
+                        record = True
+                        needs.append(True)
+                        edges.append(edge_of(a))
+                        continue
+                else:
+                    inputs.append(a)
                 needs.append(False)
+                edges.append(None)
+        else:
+            inputs = [a._data if isinstance(a, Tensor) else a for a in args]
         if HAS_CUPY:
             ctx.xp = array_module(next(a._data for a in args if isinstance(a, Tensor)))
         ctx.needs_input_grad = tuple(needs) if record else _NOTHING_NEEDS_GRAD
@@ -229,7 +233,7 @@ class Function(FunctionCtx, Node):
         if cls._is_view:
             out._version = args[0]._version
         if record:
-            ctx._edges = tuple([edge_of(a) if n else None for a, n in zip(args, needs)])
+            ctx._edges = tuple(edges)
             if y.dtype.kind == "f":
                 out._requires_grad = True
                 out.grad_fn = ctx

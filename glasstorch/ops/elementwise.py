@@ -539,10 +539,13 @@ def _compare(ufunc, a, b):
     return _wrap(ufunc(x, y))
 
 
-def _true_divide_dtype(a, b):
-    """/ on integers gives the default float dtype in torch."""
-    result = dtypes.result_type(a, b)
-    return result if result.is_floating_point else dtypes.get_default_dtype()
+def _true_divide(a, b):
+    """a / b; on integers (and bools) it gives the default float dtype, as in torch."""
+    a, b = binary_operands(a, b)
+    Tensor = function.Tensor
+    if isinstance(a, Tensor) and a._data.dtype.kind != "f":
+        a, b = binary_operands(a, b, dtypes.get_default_dtype())
+    return Div.apply(a, b)
 
 
 class ElementwiseMethods:
@@ -559,7 +562,7 @@ class ElementwiseMethods:
     def __rmul__(self, other): return Mul.apply(*binary_operands(other, self))
     def __truediv__(self, other): return self.div(other)
     def __rtruediv__(self, other):
-        return Div.apply(*binary_operands(other, self, _true_divide_dtype(other, self)))
+        return _true_divide(other, self)
     def __floordiv__(self, other): return self.floor_divide(other)
     def __rfloordiv__(self, other): return FloorDivide.apply(*binary_operands(other, self))
     def __mod__(self, other): return self.remainder(other)
@@ -592,7 +595,7 @@ class ElementwiseMethods:
     def div(self, other, *, rounding_mode=None):
         if rounding_mode == "floor":
             return self.floor_divide(other)
-        quotient = Div.apply(*binary_operands(self, other, _true_divide_dtype(self, other)))
+        quotient = _true_divide(self, other)
         if rounding_mode == "trunc":
             result = quotient.trunc()
             return result.to(dtypes.result_type(self, other))

@@ -128,22 +128,25 @@ def _run(tensors, grads, retain_graph, create_graph, capture, accumulate):
         while ready:
             node = ready.pop()
             grads_in = buffers.pop(node, None)
-            if grads_in is not None:
+            if grads_in is None:  # nothing flowed into this node: pass nothing on
+                grads_out = (None,) * len(node._edges)
+            else:
                 grads_out = _run_node(node, grads_in, create_graph, capture, accumulate, captured)
-                for e, g in zip(node._edges, grads_out):
-                    if e is not None and g is not None:
-                        slots = buffers.get(e[0])
-                        if slots is None:
-                            slots = buffers[e[0]] = [None] * e[0]._n_outputs
-                        nr = e[1]
-                        slots[nr] = g if slots[nr] is None else slots[nr] + g
                 if not retain_graph and node._saved_entries:
                     node._release()
-            for e in node._edges:
-                if e is not None:
-                    dependencies[e[0]] -= 1
-                    if dependencies[e[0]] == 0:
-                        ready.append(e[0])
+            for e, g in zip(node._edges, grads_out):
+                if e is None:
+                    continue
+                nxt, nr = e
+                if g is not None:
+                    slots = buffers.get(nxt)
+                    if slots is None:
+                        slots = buffers[nxt] = [None] * nxt._n_outputs
+                    slots[nr] = g if slots[nr] is None else slots[nr] + g
+                remaining = dependencies[nxt] - 1
+                dependencies[nxt] = remaining
+                if remaining == 0:
+                    ready.append(nxt)
     return captured
 
 

@@ -126,7 +126,7 @@ class FunctionCtx:
             raise RuntimeError(_FREED_MESSAGE)
         if not entries and self._saved:  # read inside forward, before apply stored them
             return self._saved
-        return tuple(self._unpack(entry) for entry in entries)
+        return tuple([self._unpack(entry) for entry in entries])
 
     def _unpack(self, entry):
         kind, value, version = entry
@@ -292,8 +292,8 @@ def _saved_entries(saved, args, inputs, outputs, values):
     """Tie each saved value to the input or output it is, for version checks at backward."""
     entries = []
     for v in saved:
-        if v is None:
-            entries.append(_NONE_ENTRY)
+        if type(v) in _PLAIN_VALUES:  # a number (Mul with a Python scalar) or nothing
+            entries.append(("other", v, 0))
             continue
         entry = None
         for a, x in zip(args, inputs):
@@ -316,7 +316,7 @@ def _saved_entries(saved, args, inputs, outputs, values):
     return entries
 
 
-_NONE_ENTRY = ("other", None, 0)
+_PLAIN_VALUES = (type(None), float, int, bool)
 
 
 def once_differentiable(fn):

@@ -35,13 +35,22 @@ class _GradMode:
         return wrapper
 
 
-class no_grad(_GradMode):
+class _NoParamGradMode(_GradMode):
+    """A grad mode that torch also lets you use bare, as `@no_grad` without parentheses."""
+
+    def __new__(cls, func=None):
+        if func is None:
+            return super().__new__(cls)
+        return cls()(func)
+
+
+class no_grad(_NoParamGradMode):
     """Ops inside record no graph. See torch.no_grad."""
 
     mode = False
 
 
-class enable_grad(_GradMode):
+class enable_grad(_NoParamGradMode):
     """Ops inside record the graph, even within no_grad. See torch.enable_grad."""
 
     mode = True

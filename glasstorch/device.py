@@ -81,6 +81,20 @@ def array_module(x):
     return numpy
 
 
+def broadcast_to(x, shape):
+    """A read-only broadcast view of x; numpy's broadcast_to costs microseconds on small
+    arrays, so for contiguous numpy arrays build the strided view directly."""
+    if type(x) is not numpy.ndarray or not x.flags.c_contiguous:
+        return array_module(x).broadcast_to(x, shape)
+    lead = len(shape) - x.ndim
+    strides = [0] * lead
+    for n, old, stride in zip(shape[lead:], x.shape, x.strides):
+        strides.append(stride if n == old else 0)  # old is 1 where n differs (checked upstream)
+    y = numpy.ndarray(shape, x.dtype, x, 0, tuple(strides))
+    y.flags.writeable = False
+    return y
+
+
 def device_of(x):
     if _cupy is not None and isinstance(x, _cupy.ndarray):
         return device("cuda", x.device.id)

@@ -116,17 +116,18 @@ def _c_name(t):
 def _matrix_product(a, b, cls=Mm):
     """a @ b with a, b at least 2-D: check shapes, broadcast batches, run the primitive."""
     _same_dtype(a, b)
-    if a.shape[-1] != b.shape[-2]:
+    a_shape, b_shape = a._data.shape, b._data.shape
+    if a_shape[-1] != b_shape[-2]:
         raise RuntimeError(
-            f"mat1 and mat2 shapes cannot be multiplied ({'x'.join(map(str, a.shape[-2:]))} and "
-            f"{'x'.join(map(str, b.shape[-2:]))})")
-    if a.ndim > 2 or b.ndim > 2:
-        batch = broadcast_shapes(a.shape[:-2], b.shape[:-2])
+            f"mat1 and mat2 shapes cannot be multiplied ({'x'.join(map(str, a_shape[-2:]))} and "
+            f"{'x'.join(map(str, b_shape[-2:]))})")
+    if len(a_shape) > 2 or len(b_shape) > 2:
+        batch = broadcast_shapes(a_shape[:-2], b_shape[:-2])
         if grad_mode.state.enabled:
-            if a._requires_grad and a.shape[:-2] != batch:
-                a = a.expand(batch + a.shape[-2:])
-            if b._requires_grad and b.shape[:-2] != batch:
-                b = b.expand(batch + b.shape[-2:])
+            if a._requires_grad and a_shape[:-2] != batch:
+                a = a.expand(batch + a_shape[-2:])
+            if b._requires_grad and b_shape[:-2] != batch:
+                b = b.expand(batch + b_shape[-2:])
     return cls.apply(a, b)
 
 

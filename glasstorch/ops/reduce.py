@@ -21,15 +21,19 @@ def _wrap(x):
 def _grad_to_input(grad, ctx):
     """A reduced gradient, reshaped to keep the reduced dims and expanded to the input."""
     if not ctx.keepdim:
-        grad = grad.reshape(ctx.kept_shape)
+        grad = grad.reshape(_kept_shape(ctx))
     return grad.expand(ctx.input_shape)
+
+
+def _kept_shape(ctx):
+    """The reduced shape with the reduced dims kept as size 1."""
+    return tuple(1 if d in ctx.dims else n for d, n in enumerate(ctx.input_shape))
 
 
 def _prepare(ctx, x, dims, keepdim):
     ctx.input_shape = x.shape
     ctx.keepdim = keepdim
     ctx.dims = dims
-    ctx.kept_shape = tuple(1 if d in dims else n for d, n in enumerate(x.shape))
 
 
 class Sum(Function):
@@ -112,7 +116,7 @@ class Amax(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        y = y if ctx.keepdim else y.reshape(ctx.kept_shape)
+        y = y if ctx.keepdim else y.reshape(_kept_shape(ctx))
         hit = x == y
         share = _grad_to_input(grad, ctx) / hit.sum(ctx.dims, keepdim=True)
         return where(hit, share, 0.0), None, None, None, None
@@ -175,7 +179,7 @@ class Norm(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        y = y if ctx.keepdim else y.reshape(ctx.kept_shape)
+        y = y if ctx.keepdim else y.reshape(_kept_shape(ctx))
         scale = where(y == 0, 0.0, _grad_to_input(grad, ctx) / y)
         return x * scale, None, None
 

@@ -95,7 +95,7 @@ class Pow(Function):
     def forward(ctx, x, exponent):
         ctx.save_for_backward(x)
         ctx.exponent = exponent
-        return x**exponent
+        return (x**exponent).astype(x.dtype, copy=False)  # numpy: bool ** bool is int8
 
     @staticmethod
     def backward(ctx, grad):
@@ -115,6 +115,8 @@ class PowTensor(Function):
 
     @staticmethod
     def forward(ctx, a, b):
+        if _kind(a, b) == "b":
+            raise NotImplementedError("\"pow\" not implemented for 'Bool'")
         y = a**b
         ctx.save_for_backward(a, b, y)
         return y
@@ -134,6 +136,7 @@ class Remainder(Function):
 
     @staticmethod
     def forward(ctx, a, b):
+        _check_integer_division(a, b, "remainder_cpu")
         ctx.save_for_backward(a, b)
         return ctx.xp.remainder(a, b)
 
@@ -141,6 +144,36 @@ class Remainder(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         return grad, -grad * (a / b).floor()
+
+
+def _check_integer_division(a, b, name):
+    """torch's errors where numpy would quietly answer: bool operands, integer division by 0."""
+    kind = _kind(a, b)
+    if kind == "b":
+        raise NotImplementedError(f"\"{name}\" not implemented for 'Bool'")
+    if kind in "iu" and not b.all():
+        raise RuntimeError("ZeroDivisionError")
+
+
+def _kind(a, b):
+    """The dtype kind of a primitive's operands (one may be a Python number next to floats)."""
+    return (a if hasattr(a, "dtype") else b).dtype.kind
+
+
+def _is_bool(x):
+    return x.__class__ is bool or (isinstance(x, function.Tensor) and x._data.dtype.kind == "b")
+
+
+def _sub_operands(a, b):
+    """binary_operands for a - b, which torch refuses for bool operands."""
+    if _is_bool(a) or _is_bool(b):
+        if _is_bool(a) and _is_bool(b):
+            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                               "supported. Use the `^` or `logical_xor()` operator instead.")
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    return binary_operands(a, b)
 
 
 # ---- unary math ----
@@ -385,6 +418,7 @@ class Round(_ZeroGradient):
 class FloorDivide(_ZeroGradient):
     @staticmethod
     def forward(ctx, a, b):
+        _check_integer_division(a, b, "div_floor_cpu")
         return ctx.xp.floor_divide(a, b)
 
     @staticmethod
@@ -556,8 +590,8 @@ class ElementwiseMethods:
     # arithmetic
     def __add__(self, other): return Add.apply(*binary_operands(self, other))
     def __radd__(self, other): return Add.apply(*binary_operands(other, self))
-    def __sub__(self, other): return Sub.apply(*binary_operands(self, other))
-    def __rsub__(self, other): return Sub.apply(*binary_operands(other, self))
+    def __sub__(self, other): return Sub.apply(*_sub_operands(self, other))
+    def __rsub__(self, other): return Sub.apply(*_sub_operands(other, self))
     def __mul__(self, other): return Mul.apply(*binary_operands(self, other))
     def __rmul__(self, other): return Mul.apply(*binary_operands(other, self))
     def __truediv__(self, other): return self.div(other)
@@ -610,7 +644,7 @@ class ElementwiseMethods:
     def remainder(self, other): return Remainder.apply(*binary_operands(self, other))
     def fmod(self, other):
         a, b = binary_operands(self, other)
-        return a - (a / b).trunc() * b
+        return a - a.div(b, rounding_mode="trunc") * b  # integer division keeps integers
 
     def pow(self, exponent):
         if isinstance(exponent, function.Tensor):

@@ -57,7 +57,8 @@ def a_cast(t, scalar, dtype):
     if t._data.dtype != dtype.np:
         t = t.to(dtype)
     xp = array_module(t._data)
-    return t, function.Tensor._wrap(xp.asarray(scalar, dtype=dtype.np))
+    # astype, not asarray(dtype=): an out-of-range int wraps around as in torch (uint8 + 300)
+    return t, function.Tensor._wrap(xp.asarray(scalar).astype(dtype.np))
 
 
 def as_scalar(value):

@@ -248,6 +248,14 @@ class Tensor(ElementwiseMethods, ReduceMethods, MovementMethods, IndexingMethods
         takes it over as its grad_fn, as torch's in-place ops do.
         """
         self._check_inplace()
+        if result.grad_fn is not None and self.grad_fn is not None and self.grad_fn._is_view:
+            if type(self.grad_fn._edges[0][0]) is function.AccumulateGrad:
+                raise RuntimeError("a view of a leaf Variable that requires grad is being used "
+                                   "in an in-place operation.")
+            raise RuntimeError(  # torch rebases the base's history here; we cannot yet
+                "glasstorch does not yet support in-place operations that require grad on a "
+                "view (a slice, view, transpose, ...): its base would get a wrong gradient. Use "
+                "an out-of-place operation or write through the base (base[idx] = value).")
         if result._data.shape != self._data.shape:
             raise RuntimeError(
                 f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "

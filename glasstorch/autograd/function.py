@@ -38,10 +38,15 @@ class _NoInputNeedsGrad:
 _NOTHING_NEEDS_GRAD = _NoInputNeedsGrad()
 
 
+NOT_AN_INPUT = False  # in Node._edges: a forward argument that is not a Tensor (falsy, like None)
+
+
 class Node:
     """A node of the backward graph: a tensor's `grad_fn`."""
 
-    _edges = ()  # per forward argument: (node, output_nr) to send its gradient to, or None
+    # per forward argument: (node, output_nr) to send its gradient to; None for a tensor that
+    # needs no gradient; NOT_AN_INPUT for a non-Tensor argument (dims, flags, numbers)
+    _edges = ()
     _n_outputs = 1
     _output_hooks = None  # {output_nr: [hook, ...]} from Tensor.register_hook on non-leaves
     _saved_entries = ()  # values saved for backward (see FunctionCtx)
@@ -54,7 +59,8 @@ class Node:
 
     @property
     def next_functions(self):
-        return tuple(e if e is not None else (None, 0) for e in self._edges)
+        # like torch: an entry per Tensor argument, (None, 0) where no gradient flows
+        return tuple(e or (None, 0) for e in self._edges if e is not NOT_AN_INPUT)
 
     def _add_output_hook(self, output_nr, hook):
         if self._output_hooks is None:
@@ -213,14 +219,17 @@ class Function(FunctionCtx, Node):
                 if isinstance(a, Tensor):
                     inputs.append(a._data)
                     if a._requires_grad:
+                        if a.grad_fn is not None and a.grad_fn._is_view:
+                            _check_view_is_current(a)
                         record = True
                         needs.append(True)
                         edges.append(edge_of(a))
                         continue
+                    edges.append(None)
                 else:
                     inputs.append(a)
+                    edges.append(NOT_AN_INPUT)
                 needs.append(False)
-                edges.append(None)
         else:
             inputs = [a._data if isinstance(a, Tensor) else a for a in args]
         if HAS_CUPY:
@@ -233,6 +242,8 @@ class Function(FunctionCtx, Node):
         if cls._is_view:
             out._version = args[0]._version
         if record:
+            if cls._is_view:
+                ctx._view_version = out._version[0]
             ctx._edges = tuple(edges)
             if y.dtype.kind == "f":
                 out._requires_grad = True
@@ -245,10 +256,21 @@ class Function(FunctionCtx, Node):
 _new = object.__new__
 
 
+def _check_view_is_current(view):
+    """A view's graph describes its values when it was made; refuse to build on it once its
+    memory was changed in place (torch would replay the view; glasstorch does not yet)."""
+    if view._version[0] != view.grad_fn._view_version:
+        raise RuntimeError(
+            "a view that requires grad is used after it or its base was modified by an inplace "
+            "operation; glasstorch cannot yet rebase views (take the view again after the "
+            "inplace operation, or use out-of-place operations)")
+
+
 def _record(ctx, args, outputs):
     """Make ctx the grad_fn of the (floating-point) outputs, with edges to the inputs."""
     ctx._edges = tuple(
-        edge_of(a) if isinstance(a, Tensor) and a._requires_grad else None for a in args
+        (edge_of(a) if a._requires_grad else None) if isinstance(a, Tensor) else NOT_AN_INPUT
+        for a in args
     )
     ctx._n_outputs = len(outputs)
     if ctx._n_outputs > 1:

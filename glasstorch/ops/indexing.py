@@ -23,12 +23,9 @@ def _is_advanced(key):
 
 
 class Index(Function):
-    _primitive = True
+    """x[key] with an advanced (tensor) index: a copy."""
 
-    def name(self):
-        if self.advanced:
-            return "IndexBackward0"
-        return "SliceBackward0" if any(isinstance(k, slice) for k in self.key) else "SelectBackward0"
+    _primitive = True
 
     @staticmethod
     def forward(ctx, x, key, advanced):
@@ -39,6 +36,19 @@ class Index(Function):
     def backward(ctx, grad):
         zeros = grad.new_zeros(ctx.input_shape)
         return IndexPut.apply(zeros, grad, ctx.key, ctx.advanced, True), None, None
+
+
+class Slice(Index):
+    """x[key] with a basic index (ints, slices, None, ...): a view, as in torch."""
+
+    _is_view = True
+
+    def name(self):
+        return "SliceBackward0" if any(isinstance(k, slice) for k in self.key) else "SelectBackward0"
+
+
+def index(x, key, advanced):
+    return (Index if advanced else Slice).apply(x, key, advanced)
 
 
 class IndexPut(Function):
@@ -66,7 +76,7 @@ class IndexPut(Function):
                 zeros = grad.new_zeros(ctx.values_shape)
                 grad_base = IndexPut.apply(grad, zeros, ctx.key, ctx.advanced, False)
         if ctx.needs_input_grad[1]:
-            grad_values = Index.apply(grad, ctx.key, ctx.advanced)
+            grad_values = index(grad, ctx.key, ctx.advanced)
         return grad_base, grad_values, None, None, None
 
 
@@ -116,10 +126,7 @@ class IndexingMethods:
     def __getitem__(self, key):
         key = normalize_key(key, self._xp)
         advanced = _is_advanced(key)
-        out = _checked(lambda: Index.apply(self, key, advanced))
-        if not advanced:  # a view: shares memory, so it shares the version counter
-            out._version = self._version
-        return out
+        return _checked(lambda: index(self, key, advanced))
 
     def __setitem__(self, key, value):
         Tensor = function.Tensor

@@ -2,12 +2,13 @@
 
 import math
 import numbers
+import warnings
 
 import numpy
 
 from . import dtypes
 from . import random as _random
-from ._tensor import Tensor, _size_args
+from ._tensor import Tensor, _size_args, _type_word
 from .device import move, to_device
 
 
@@ -46,6 +47,8 @@ def _as_array(data):
     except ValueError as error:
         raise ValueError(f"expected a rectangular sequence of numbers: {error}") from None
     kind = array.dtype.kind
+    if kind in "US":  # torch reads a str as one more (impossible) dimension
+        raise ValueError("too many dimensions 'str'")
     if kind == "f":
         return array.astype(dtypes.get_default_dtype().np)
     if kind in "iu":
@@ -67,6 +70,11 @@ def _tensors_to_items(data):
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of `data`. See torch.tensor."""
+    if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() or "
+                      "sourceTensor.detach().clone().requires_grad_(True), rather than "
+                      "torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
     array = _as_array(data)
     if dtype is not None:
         array = array.astype(dtypes.to_dtype(dtype).np, copy=False)
@@ -145,7 +153,7 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
     return _filled(input.shape, fill_value, dtype, device, requires_grad)
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
     """torch.arange: integers give int64, any float gives the default float dtype."""
     if end is None:
         start, end = 0, start
@@ -171,7 +179,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
         raise RuntimeError("number of steps must be non-negative")
     i = numpy.arange(steps, dtype=numpy.float64)
     step = (end - start) / (steps - 1) if steps > 1 else 0.0
-    halfway = steps // 2
+    halfway = steps // 2 if steps > 1 else 1  # a single step is just `start`, as in torch
     array = numpy.where(i < halfway, start + i * step, end - (steps - 1 - i) * step)
     if not dtype.is_floating_point:
         array = numpy.trunc(array)  # torch truncates when the dtype is integral
@@ -191,11 +199,11 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
 # ---- random ----
 
 
-def _random_float(draw, shape, dtype, device, requires_grad):
+def _random_float(draw, shape, dtype, device, requires_grad, kernel="normal_kernel_cpu"):
     """Draw floats in float64 (or float32 directly) and cast to dtype."""
     dtype = _dtype(dtype)
-    if not dtype.is_floating_point:
-        raise RuntimeError(f"\"{draw.__name__}\" not implemented for '{dtype.name}'")
+    if not dtype.is_floating_point:  # torch's error names its C++ kernel and the dtype
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_word(dtype.np)}'")
     native = dtype.np if dtype.np in (numpy.float32, numpy.float64) else numpy.float32
     return _finish(draw(shape, native).astype(dtype.np, copy=False), device,
                    requires_grad)
@@ -203,7 +211,8 @@ def _random_float(draw, shape, dtype, device, requires_grad):
 
 def rand(*shape, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     rng = _random.rng(generator)
-    return _random_float(lambda s, d: rng.random(s, dtype=d), _shape(shape, size), dtype, device, requires_grad)
+    return _random_float(lambda s, d: rng.random(s, dtype=d), _shape(shape, size), dtype, device,
+                         requires_grad, kernel="check_uniform_bounds")
 
 
 def randn(*shape, size=None, generator=None, dtype=None, device=None, requires_grad=False):
@@ -227,6 +236,8 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     """randint(high, size) or randint(low, high, size): integers in [low, high)."""
     if size is None:
         low, high, size = 0, low, high
+    elif high is None:  # randint(high, size=...)
+        low, high = 0, low
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
                            f"from={low} >= to={high}")

@@ -101,7 +101,7 @@ def _count_dependencies(roots):
     stack = list(roots)
     while stack:  # iterative: graphs can be deeper than Python's recursion limit
         for e in stack.pop()._edges:
-            if e is not None:
+            if e:  # not None or NOT_AN_INPUT
                 nxt = e[0]
                 if nxt in dependencies:
                     dependencies[nxt] += 1
@@ -135,7 +135,7 @@ def _run(tensors, grads, retain_graph, create_graph, capture, accumulate):
                 if not retain_graph and node._saved_entries:
                     node._release()
             for e, g in zip(node._edges, grads_out):
-                if e is None:
+                if not e:  # None or NOT_AN_INPUT
                     continue
                 nxt, nr = e
                 if g is not None:

@@ -42,6 +42,13 @@ class Sub(Function):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
 
+class Rsub(Sub):
+    """number - tensor: same math as Sub; its own class only to carry torch's node name."""
+
+    def name(self):
+        return "RsubBackward1"
+
+
 class Mul(Function):
     _primitive = True
 
@@ -484,6 +491,9 @@ class Clamp(Function):
         ctx.min, ctx.max = min, max
         return ctx.xp.clip(x, min, max)
 
+    def name(self):  # torch: ClampBackward1 for number bounds (ClampBackward0 for tensors)
+        return "ClampBackward1"
+
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
@@ -551,11 +561,12 @@ def where(condition, a, b):
     if condition._data.dtype.kind != "b":
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {dtypes.from_numpy(condition._data.dtype).name.capitalize()}")
-    a, b = binary_operands(a, b)
-    shape = broadcast_shapes(condition._data.shape, a._data.shape, b._data.shape)
-    if a._requires_grad and a._data.shape != shape:
+    a, b = binary_operands(a, b)  # a Python number may stay a number (a weak scalar)
+    shapes = [t._data.shape for t in (a, b) if isinstance(t, Tensor)]
+    shape = broadcast_shapes(condition._data.shape, *shapes)
+    if isinstance(a, Tensor) and a._requires_grad and a._data.shape != shape:
         a = a.expand(shape)
-    if b._requires_grad and b._data.shape != shape:
+    if isinstance(b, Tensor) and b._requires_grad and b._data.shape != shape:
         b = b.expand(shape)
     return Where.apply(condition, a, b)
 
@@ -591,7 +602,7 @@ class ElementwiseMethods:
     def __add__(self, other): return Add.apply(*binary_operands(self, other))
     def __radd__(self, other): return Add.apply(*binary_operands(other, self))
     def __sub__(self, other): return Sub.apply(*_sub_operands(self, other))
-    def __rsub__(self, other): return Sub.apply(*_sub_operands(other, self))
+    def __rsub__(self, other): return Rsub.apply(*_sub_operands(other, self))
     def __mul__(self, other): return Mul.apply(*binary_operands(self, other))
     def __rmul__(self, other): return Mul.apply(*binary_operands(other, self))
     def __truediv__(self, other): return self.div(other)

@@ -34,6 +34,22 @@ class Squeeze(View):
     """Same math as View; its own class only to carry torch's node name."""
 
 
+class SqueezeDim(View):
+    """squeeze(dim): torch's node is SqueezeBackward1 (SqueezeBackward2 for a tuple of dims)."""
+
+    def name(self):
+        return "SqueezeBackward1" if self.one_dim else "SqueezeBackward2"
+
+    @staticmethod
+    def forward(ctx, x, shape, one_dim):
+        ctx.one_dim = one_dim
+        return View.forward(ctx, x, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return View.backward(ctx, grad)[0], None, None
+
+
 class Expand(Function):
     _primitive = True
     _is_view = True
@@ -67,6 +83,10 @@ class Permute(Function):
 
 class Transpose(Permute):
     """Same math as Permute; its own class only to carry torch's node name."""
+
+
+class T(Permute):
+    """t(): same math as Permute; its own class only to carry torch's node name (TBackward0)."""
 
 
 class Flip(Function):
@@ -222,9 +242,10 @@ class MovementMethods:
             dims = [d for d, n in enumerate(shape) if n == 1]
         else:
             dims = [d for d in normalize_dims(dim, max(self.ndim, 1)) if self.ndim and shape[d] == 1]
-        if not dims:
-            return Squeeze.apply(self, shape)
-        return Squeeze.apply(self, tuple(n for d, n in enumerate(shape) if d not in dims))
+        squeezed = tuple(n for d, n in enumerate(shape) if d not in dims)
+        if dim is None:
+            return Squeeze.apply(self, squeezed)
+        return SqueezeDim.apply(self, squeezed, isinstance(dim, int))
 
     def unsqueeze(self, dim):
         dim = normalize_dim(dim, self.ndim + 1)
@@ -297,7 +318,7 @@ class MovementMethods:
     def t(self):
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
-        return self if self.ndim < 2 else self.transpose(0, 1)
+        return self if self.ndim < 2 else T.apply(self, (1, 0))
 
     @property
     def T(self):

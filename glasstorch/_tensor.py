@@ -438,7 +438,9 @@ class Tensor(ElementwiseMethods, ReduceMethods, MovementMethods, IndexingMethods
     def __format__(self, spec):
         if self._data.ndim == 0:
             return format(self.item(), spec)
-        return format(str(self), spec)
+        if spec:  # as torch: only 0-d tensors take a format spec like f'{loss:.3f}'
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return str(self)
 
     def __repr__(self, *, tensor_contents=None):
         suffixes = []

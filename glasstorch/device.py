@@ -24,7 +24,10 @@ class device:
         if isinstance(type, device):
             type, index = type.type, type.index
         elif isinstance(type, str) and ":" in type:
+            string = type
             type, _, number = type.partition(":")
+            if not number.isdigit():
+                raise RuntimeError(f"Invalid device string: '{string}'")
             index = int(number)
         if type not in ("cpu", "cuda"):
             raise RuntimeError(
@@ -41,9 +44,7 @@ class device:
             raise AssertionError("Torch not compiled with CUDA enabled")
         return _cupy
 
-    def __eq__(self, other):
-        if isinstance(other, str):
-            other = device(other)
+    def __eq__(self, other):  # like torch, device('cpu') == 'cpu' is False
         return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
 
     def __hash__(self):

@@ -116,6 +116,8 @@ def _checked(operation):
         return operation()
     except IndexError as error:
         raise IndexError(str(error).replace("axis", "dimension")) from None
+    except ValueError as error:  # numpy: "could not broadcast input array from shape ..."
+        raise RuntimeError(str(error)) from None
 
 
 class IndexingMethods:

@@ -221,6 +221,17 @@ def test_arange(torch, args):
     both(torch, lambda lib: lib.arange(*args), atol=1e-6)
 
 
+def test_arange_float_grid(torch):
+    """Element counts of float ranges follow torch's ceil((end - start) / step) in double."""
+    for start in [0, 1, -1, 0.1, 2.5]:
+        for end in [0.3, 1.3, 2.0, 5.7, -3.2]:
+            for step in [0.1, 0.3, 0.7, -0.1, -0.3, 1, -1]:
+                if (end - start) * step < 0:
+                    raises_like(torch, lambda lib: lib.arange(start, end, step))
+                else:
+                    both(torch, lambda lib: lib.arange(start, end, step), atol=1e-6)
+
+
 def test_arange_dtype_and_keywords(torch):
     both(torch, lambda lib: lib.arange(5, dtype=lib.float64))
     both(torch, lambda lib: lib.arange(0, 5, 2, dtype=lib.float32))

@@ -287,7 +287,8 @@ class ReduceMethods:
             index = func(self._data, axis=axis, keepdims=keepdim) if self.ndim else func(self._data)
         return _wrap(self._xp.asarray(index, dtype="int64"))
 
-    def cumsum(self, dim, *, dtype=None):
+    def cumsum(self, dim=None, *, dtype=None, axis=None):
+        dim = axis if axis is not None else dim  # the book writes A.cumsum(axis=0)
         x = _reduction_dtype(self, dtype)
         return Cumsum.apply(x, normalize_dim(dim, max(x.ndim, 1))) if x.ndim else x.clone()
 

@@ -241,6 +241,22 @@ class Tensor(ElementwiseMethods, ReduceMethods, MovementMethods, IndexingMethods
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation.")
 
+    def _original(self, *others):
+        """This tensor as the input of an in-place op whose backward needs the input's value.
+
+        The op is computed out of place, then written back by _inplace, which overwrites the
+        value the graph saved; so while that is recorded, compute from a copy that carries
+        this tensor's history instead (torch saves `original_self` the same way).
+        """
+        recorded = self._requires_grad or any(getattr(o, "_requires_grad", False) for o in others)
+        if not (recorded and grad_mode.state.enabled):
+            return self
+        self._check_inplace()
+        original = Tensor._wrap(self._data.copy())
+        original.grad_fn, original._output_nr = self.grad_fn, self._output_nr
+        original._requires_grad = self._requires_grad
+        return original
+
     def _inplace(self, result):
         """Write `result` into this tensor's memory: its id and its views see the change.
 

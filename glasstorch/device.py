@@ -12,6 +12,9 @@ except Exception:  # ImportError, or a broken CUDA install
     _cupy = None
 
 HAS_CUPY = _cupy is not None
+# numpy >= 2 treats Python numbers as "weak" (NEP 50): float32_array * 2.5 stays float32, even
+# for 0-d arrays. numpy 1.x decides by value instead, so there every scalar becomes a typed array.
+WEAK_PYTHON_SCALARS = int(numpy.__version__.split(".")[0]) >= 2
 default_xp = numpy  # the array module when no input says otherwise
 
 

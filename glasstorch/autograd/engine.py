@@ -5,6 +5,7 @@ Nodes run in reverse topological order, so every node has all of its gradient
 no_grad unless create_graph=True; then the gradients get a graph of their own.
 """
 
+from ..device import array_module
 from . import function, grad_mode
 from .function import AccumulateGrad, edge_of
 
@@ -83,9 +84,9 @@ def _seed(tensors, grads):
         if g is None:
             if t._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = Tensor._wrap(t._data * 0 + 1)
+            g = Tensor._wrap(array_module(t._data).ones_like(t._data))  # not x*0+1: nan at inf
         elif not isinstance(g, Tensor):
-            g = Tensor._wrap(t._data * 0 + g)
+            g = Tensor._wrap(array_module(t._data).full_like(t._data, g))
         elif g.shape != t.shape:
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] "

@@ -8,7 +8,7 @@ from .. import dtypes
 from ..autograd import function
 from ..autograd.function import Function
 from ..device import device_of, move
-from .operands import as_scalar, binary_operands, broadcast_shapes
+from .operands import a_cast, as_scalar, binary_operands, broadcast_shapes
 
 
 def _wrap(x):
@@ -131,7 +131,9 @@ class PowTensor(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b, y = ctx.saved_tensors
-        grad_a = grad * b * a ** (b - 1) if ctx.needs_input_grad[0] else None
+        grad_a = None
+        if ctx.needs_input_grad[0]:  # d(a^b)/da = b a^(b-1), taken as 0 where b == 0 (as torch)
+            grad_a = where(b == 0, 0.0, grad * b * a ** (b - 1))
         grad_b = None
         if ctx.needs_input_grad[1]:  # d(a^b)/db = a^b log a, taken as 0 where a == 0 and b >= 0
             grad_b = where((a == 0) & (b >= 0), 0.0, grad * y * a.log())
@@ -421,6 +423,10 @@ class Round(_ZeroGradient):
     def forward(ctx, x, decimals):
         return ctx.xp.round(x, decimals)  # half to even, like torch
 
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.new_zeros(grad.shape), None
+
 
 class FloorDivide(_ZeroGradient):
     @staticmethod
@@ -429,8 +435,9 @@ class FloorDivide(_ZeroGradient):
         return ctx.xp.floor_divide(a, b)
 
     @staticmethod
-    def backward(ctx, grad):
-        return grad.new_zeros(grad.shape), None
+    def backward(ctx, grad):  # zero for both, as torch's div(rounding_mode="floor")
+        zeros = grad.new_zeros(grad.shape)
+        return zeros, (zeros if ctx.needs_input_grad[1] else None)
 
 
 # ---- two-input selections ----
@@ -613,7 +620,9 @@ class ElementwiseMethods:
     def __mod__(self, other): return self.remainder(other)
     def __rmod__(self, other): return Remainder.apply(*binary_operands(other, self))
     def __pow__(self, exponent): return self.pow(exponent)
-    def __rpow__(self, base): return PowTensor.apply(*binary_operands(base, self))
+    def __rpow__(self, base):
+        exponent, base = a_cast(self, base, None)  # the number as a 0-d tensor: backward logs it
+        return PowTensor.apply(base, exponent)
     def __neg__(self): return Neg.apply(self)
     def __pos__(self): return self
     def __abs__(self): return self.abs()
@@ -623,8 +632,8 @@ class ElementwiseMethods:
     def __imul__(self, other): return self.mul_(other)
     def __itruediv__(self, other): return self.div_(other)
     def __ifloordiv__(self, other): return self._inplace(self.floor_divide(other))
-    def __imod__(self, other): return self._inplace(self.remainder(other))
-    def __ipow__(self, other): return self._inplace(self.pow(other))
+    def __imod__(self, other): return self._inplace(self._original(other).remainder(other))
+    def __ipow__(self, other): return self.pow_(other)
 
     def add(self, other, *, alpha=1):
         return self + (other * alpha if alpha != 1 else other)
@@ -667,7 +676,7 @@ class ElementwiseMethods:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         return Pow.apply(base, exponent)
 
-    def square(self): return self * self
+    def square(self): return self.pow(2)  # bool squares to int64, as in torch
     def reciprocal(self): return 1 / self
     def neg(self): return Neg.apply(self)
     negative = neg
@@ -726,20 +735,22 @@ class ElementwiseMethods:
 
     def lerp(self, end, weight): return self + weight * (end - self)
 
-    # in place: compute out of place, then write into this tensor's memory
+    # in place: compute out of place, then write into this tensor's memory; where backward
+    # needs the value being overwritten, compute from self._original() (see _tensor.py)
     def add_(self, other, *, alpha=1): return self._inplace(self.add(other, alpha=alpha))
     def sub_(self, other, *, alpha=1): return self._inplace(self.sub(other, alpha=alpha))
-    def mul_(self, other): return self._inplace(self * other)
+    def mul_(self, other): return self._inplace(self._original(other) * other)
     def div_(self, other, *, rounding_mode=None):
-        return self._inplace(self.div(other, rounding_mode=rounding_mode))
-    def pow_(self, exponent): return self._inplace(self.pow(exponent))
-    def clamp_(self, min=None, max=None): return self._inplace(self.clamp(min, max))
+        return self._inplace(self._original(other).div(other, rounding_mode=rounding_mode))
+    def pow_(self, exponent): return self._inplace(self._original(exponent).pow(exponent))
+    def clamp_(self, min=None, max=None):
+        return self._inplace(self._original(min, max).clamp(min, max))
     clip_ = clamp_
     def relu_(self): return self._inplace(self.relu())
     def exp_(self): return self._inplace(self.exp())
-    def log_(self): return self._inplace(self.log())
+    def log_(self): return self._inplace(self._original().log())
     def sqrt_(self): return self._inplace(self.sqrt())
-    def abs_(self): return self._inplace(self.abs())
+    def abs_(self): return self._inplace(self._original().abs())
     def neg_(self): return self._inplace(-self)
     def sigmoid_(self): return self._inplace(self.sigmoid())
     def tanh_(self): return self._inplace(self.tanh())

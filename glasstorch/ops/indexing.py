@@ -87,8 +87,8 @@ def normalize_key(key, xp):
         key = (key,)
     normalized = []
     for k in key:
-        if isinstance(k, Tensor):
-            k = k._data
+        if isinstance(k, (Tensor, xp.ndarray)):  # torch accepts numpy index arrays too
+            k = k._data if isinstance(k, Tensor) else k
             if k.dtype.kind not in "biu":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             if k.dtype.kind == "u" and k.dtype.itemsize == 1:  # uint8 masks (deprecated in torch)
@@ -179,6 +179,8 @@ class IndexingMethods:
         found = xp.nonzero(self._data) if self.ndim else xp.nonzero(self._data.reshape(1))
         if as_tuple:
             return tuple(function.Tensor._wrap(i.astype("int64")) for i in found)
+        if not self.ndim:  # a 0-d tensor has no coordinates: one empty row if it is nonzero
+            return function.Tensor._wrap(xp.zeros((found[0].size, 0), "int64"))
         return function.Tensor._wrap(xp.stack(found, axis=1).astype("int64")
                                      if found else xp.zeros((0, 0), "int64"))
 

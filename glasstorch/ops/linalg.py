@@ -4,6 +4,8 @@ Two primitives do the work: Dot for vectors and Mm for (batches of) matrices;
 the other products reshape around them.
 """
 
+import string
+
 from .. import dtypes
 from ..autograd import function, grad_mode
 from ..autograd.function import Function
@@ -66,21 +68,41 @@ class Einsum(Function):
             if not ctx.needs_input_grad[i + 1]:
                 grads.append(None)
                 continue
-            if len(set(letters)) != len(letters):
-                raise NotImplementedError(
-                    f"einsum backward with a repeated index in '{letters}' is not supported yet")
+            unique = "".join(dict.fromkeys(letters))  # 'ii' (a diagonal) -> 'i'
+            sizes = [x.shape[letters.index(c)] for c in unique]
             others = [(s, o) for j, (s, o) in enumerate(zip(inputs, operands)) if j != i]
             present = set(output).union(*(s for s, _ in others))
-            kept = "".join(c for c in letters if c in present)
+            kept = "".join(c for c in unique if c in present)
             spec = ",".join([output] + [s for s, _ in others]) + "->" + kept
             g = Einsum.apply(spec, grad, *(o for _, o in others))
-            if kept != letters:  # letters summed away only in this operand: broadcast back
-                for d, c in enumerate(letters):
+            if kept != unique:  # letters summed away only in this operand: broadcast back
+                for d, c in enumerate(unique):
                     if c not in present:
                         g = g.unsqueeze(d)
-                g = g.expand(x.shape)
+                g = g.expand(tuple(sizes))
+            if unique != letters:  # a repeated letter: put the gradient on that diagonal
+                g = _onto_diagonals(g, unique, letters, sizes, ctx.equation, ctx.xp)
             grads.append(g)
         return tuple(grads)
+
+
+def _onto_diagonals(g, unique, letters, sizes, equation, xp):
+    """g over `unique` letters, spread to `letters` (with repeats) as zeros off the diagonals.
+
+    Each repeat gets a fresh letter tied to the first by an identity matrix:
+    for 'ii' that is einsum('i,ij->ij', g, eye).
+    """
+    fresh = iter(c for c in string.ascii_letters if c not in equation)
+    renamed, eyes, specs = "", [], [unique]
+    for c in letters:
+        if c in renamed:
+            new = next(fresh)
+            n = sizes[unique.index(c)]
+            eyes.append(function.Tensor._wrap(xp.eye(n, dtype=g._data.dtype)))
+            specs.append(c + new)
+            c = new
+        renamed += c
+    return Einsum.apply(",".join(specs) + "->" + renamed, g, *eyes)
 
 
 def _parse_einsum(equation, count):
@@ -202,7 +224,7 @@ class LinalgMethods:
 
 
 def einsum(equation, *operands):
-    """torch.einsum for equations without '...'; gradients unless an index repeats in an input."""
+    """torch.einsum for equations without '...'."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     dtype = dtypes.result_type(*operands)

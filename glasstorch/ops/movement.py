@@ -178,7 +178,10 @@ def cat(tensors, dim=0):
                     f"Sizes of tensors must match except in dimension {dim}. Expected size "
                     f"{kept[0].shape[d]} but got size {t.shape[d]} for tensor number {i} in the list."
                 )
-    return Cat.apply(dim, *kept)
+    # the skipped ones still join (as size-0 slices), so that they get their (empty) gradient
+    empty = kept[0].shape[:dim] + (0,) + kept[0].shape[dim + 1:]
+    return Cat.apply(dim, *[t.to(dtype) if t.shape != (0,) else t.to(dtype).reshape(empty)
+                            for t in tensors])
 
 
 def stack(tensors, dim=0):

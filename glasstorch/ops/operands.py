@@ -9,7 +9,7 @@ import numbers
 
 from .. import dtypes
 from ..autograd import function, grad_mode
-from ..device import array_module
+from ..device import WEAK_PYTHON_SCALARS, array_module
 
 
 def binary_operands(a, b, dtype=None):
@@ -19,9 +19,9 @@ def binary_operands(a, b, dtype=None):
     node sums its gradient back); the others are left for numpy to broadcast.
     `dtype` forces the common dtype (true division of ints gives floats).
     """
-    # fast path, the most common case: a float tensor with a Python number. numpy keeps the
-    # tensor's dtype for a Python scalar here (weak scalars), so the number can go in as is
-    if dtype is None:
+    # fast path, the most common case: a float tensor with a Python number. numpy >= 2 keeps
+    # the tensor's dtype for a Python scalar (weak scalars, NEP 50), so it can go in as is
+    if dtype is None and WEAK_PYTHON_SCALARS:
         if type(b) in _NUMBER and a._data.dtype.kind == "f":
             return a, b
         if type(a) in _NUMBER and b._data.dtype.kind == "f":
@@ -107,9 +107,9 @@ def normalize_dims(dim, ndim):
     """dim as a sorted tuple of non-negative axes; None means all of them."""
     if dim is None:
         return tuple(range(ndim))
-    if isinstance(dim, int):
-        return (normalize_dim(dim, ndim),)
-    dims = tuple(normalize_dim(d, ndim) for d in dim)
+    dims = tuple(normalize_dim(d, ndim) for d in ((dim,) if isinstance(dim, int) else dim))
     if len(set(dims)) != len(dims):
         raise RuntimeError(f"dim {dims} appears multiple times in the list of dims")
+    if ndim == 0:  # a 0-d tensor accepts dim 0 and -1, but has no axis to work on
+        return ()
     return tuple(sorted(dims))

@@ -243,6 +243,8 @@ class ReduceMethods:
         dim = normalize_dim(dim, max(self.ndim, 1))
         if self.ndim == 0:
             return values_indices(self.clone(), _wrap(self._xp.zeros((), dtype="int64")))
+        if self.shape[dim] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {dim} to have non-zero size.")
         xp = self._xp
         index = (xp.argmax if largest else xp.argmin)(self._data, axis=dim, keepdims=True)
         values = MaxDim.apply(self, dim, keepdim, largest, index)

@@ -428,6 +428,30 @@ OPS = [
     OpSpec("any", lambda x: x.any(0), RD, grad=False, dtypes=LOGIC[:3]),
     OpSpec("any", lambda lib, x: lib.any(x, -1, keepdim=True), RD, grad=False, dtypes=LOGIC[:2]),
 
+    # over an empty dim: torch's values (0, nan, -inf) or its IndexError
+    OpSpec("sum", lambda x: x.sum(0), [(0, 3)]),
+    OpSpec("mean", lambda x: x.mean(0), [(0, 3)]),
+    OpSpec("prod", lambda x: x.prod(0), [(0, 3)]),
+    OpSpec("amax", lambda x: x.amax(0), [(0, 3)], grad=False),
+    OpSpec("amax", lambda x: x.amax(), [(0, 3)], grad=False),
+    OpSpec("amin", lambda x: x.amin((0, 1)), [(0, 3)], grad=False),
+    OpSpec("amin", lambda x: x.amin(1), [(0, 3)]),
+    OpSpec("max", lambda x: x.max(1), [(0, 3)]),
+    OpSpec("argmax", lambda x: x.argmax(0), [(0, 3)], grad=False),
+    OpSpec("argmin", lambda x: x.argmin(), [(0, 3)], grad=False),
+    OpSpec("logsumexp", lambda x: x.logsumexp(0), [(0, 3)]),
+    OpSpec("norm", lambda x: x.norm(dim=0), [(0, 3)]),
+    OpSpec("cumsum", lambda x: x.cumsum(0), [(0, 3)]),
+    OpSpec("all", lambda x: x.all(0), [(0, 3)], grad=False, dtypes=("bool",)),
+    OpSpec("any", lambda x: x.any(1), [(0, 3)], grad=False, dtypes=("bool",)),
+    # numpy's axis= / keepdims= (used by the book) on the other reductions
+    OpSpec("prod", lambda x: x.prod(axis=1, keepdims=True), RD, domain=(0.5, 1.5)),
+    OpSpec("min", lambda x: x.min(axis=-1), RD),
+    OpSpec("argmin", lambda x: x.argmin(axis=1, keepdims=True), RD, grad=False),
+    OpSpec("var", lambda x: x.var(axis=0, keepdims=True), RD),
+    OpSpec("all", lambda x: x.all(axis=1), RD, grad=False, dtypes=("bool",)),
+    OpSpec("any", lambda x: x.any(axis=0, keepdims=True), RD, grad=False, dtypes=("bool",)),
+
     # ---- shape ----
     OpSpec("reshape", lambda x: x.reshape(4, 3), [(3, 4), (2, 6)], dtypes=INT1),
     OpSpec("reshape", lambda x: x.reshape((-1,)), [(3, 4), (), (0, 3)]),

@@ -65,6 +65,15 @@ def test_gradcheck(spec, inputs, dtype):
     assert gradcheck(lambda *xs: run(spec.fn, glasstorch, xs), tensors)
 
 
+@pytest.mark.parametrize("spec, inputs, dtype",
+                         _params(True, lambda spec, dtype: dtype == "float32"))
+def test_non_contiguous_inputs_table(spec, inputs, dtype):
+    """The float32 cases again, with every input of 2+ dims a transposed (strided) view."""
+    low, high = spec.bounds()
+    check(spec.fn, *inputs, low=low, high=high, dtype=dtype, atol=spec.atol, rtol=spec.rtol,
+          grad=spec.grad, noncontiguous=True)
+
+
 # ---- the numerical check must be able to fail ----
 
 
@@ -265,3 +274,4 @@ def test_table_names_exist_in_glasstorch_and_torch():
             assert hasattr(glasstorch.Tensor, spec.name), spec.name
             assert hasattr(torch.Tensor, spec.name), spec.name
     assert not EXEMPT & {spec.name for spec in OPS}, "a name is both exempt and in the table"
+

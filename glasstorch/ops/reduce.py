@@ -264,11 +264,11 @@ class ReduceMethods:
         return self._extreme(dim, keepdim, False)
 
     def amax(self, dim=(), keepdim=False):
-        dims = normalize_dims(dim if dim != () else None, self.ndim)
+        dims = _nonempty_dims(self, dim, "amax")
         return Amax.apply(self, dims, keepdim, True, "AmaxBackward0")
 
     def amin(self, dim=(), keepdim=False):
-        dims = normalize_dims(dim if dim != () else None, self.ndim)
+        dims = _nonempty_dims(self, dim, "amin")
         return Amax.apply(self, dims, keepdim, False, "AminBackward0")
 
     def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -280,12 +280,18 @@ class ReduceMethods:
         return self._arg_extreme(self._xp.argmin, dim, keepdim)
 
     def _arg_extreme(self, func, dim, keepdim):
+        name = func.__name__  # argmax or argmin
         if dim is None:
+            if self.numel() == 0:
+                raise IndexError(f"{name}(): Expected reduction dim to be specified for "
+                                 "input.numel() == 0.")
             index = func(self._data.reshape(-1))
             if keepdim:
                 index = index.reshape((1,) * self.ndim)
         else:
             axis = normalize_dim(dim, self.ndim)
+            if self.ndim and self.shape[axis] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
             index = func(self._data, axis=axis, keepdims=keepdim) if self.ndim else func(self._data)
         return _wrap(self._xp.asarray(index, dtype="int64"))
 
@@ -323,8 +329,11 @@ class ReduceMethods:
 
     def logsumexp(self, dim, keepdim=False):
         dims = normalize_dims(dim, self.ndim)
-        peak = self.amax(dims, keepdim=True).detach()
-        peak = where(peak.isinf(), 0.0, peak)  # all -inf (or +inf) rows: avoid inf - inf
+        if self.numel() == 0:  # nothing to shift by; the empty sum gives log(0) = -inf
+            peak = self.new_zeros(tuple(1 if d in dims else n for d, n in enumerate(self.shape)))
+        else:
+            peak = self.amax(dims, keepdim=True).detach()
+            peak = where(peak.isinf(), 0.0, peak)  # all -inf (or +inf) rows: avoid inf - inf
         result = (self - peak).exp().sum(dims, keepdim=True).log() + peak
         return result if keepdim else result.squeeze(dims) if dims else result
 
@@ -346,6 +355,18 @@ class ReduceMethods:
         if p == 0:
             return (x != 0).to(x.dtype).sum(dims, keepdim=keepdim)
         return (x.abs() ** p).sum(dims, keepdim=keepdim) ** (1.0 / p)
+
+
+def _nonempty_dims(x, dim, name):
+    """The dims of amax/amin: torch refuses them over an empty dim (max has no identity)."""
+    if dim in ((), None) and x.numel() == 0:
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() "
+                           "== 0. Specify the reduction dim with the 'dim' argument.")
+    dims = normalize_dims(dim if dim != () else None, x.ndim)
+    for d in dims:
+        if x.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    return dims
 
 
 def _type_word(t):

@@ -40,6 +40,8 @@ def _as_array(data):
     if isinstance(data, (numpy.ndarray, numpy.generic)):
         dtypes.from_numpy(data.dtype)  # TypeError for dtypes torch lacks
         return numpy.array(data)
+    if isinstance(data, str):
+        raise TypeError("new(): invalid data type 'str'")
     if isinstance(data, (list, tuple)) and _holds_tensors(data):
         data = _tensors_to_items(data)
     try:
@@ -103,7 +105,12 @@ def from_numpy(array):
 
 def _shape(args, size):
     """A shape given as f(2, 3), f((2, 3)) or f(size=(2, 3))."""
-    return _size_args(args) if size is None else tuple(size)
+    shape = _size_args(args) if size is None else tuple(size)
+    for n in shape:
+        if n < 0:
+            raise RuntimeError(
+                f"Trying to create tensor with negative dimension {n}: {list(shape)}")
+    return shape
 
 
 def _filled(shape, value, dtype, device, requires_grad):
@@ -165,7 +172,7 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
                  else dtypes.get_default_dtype())
     start, end, step = values
     if (end - start) * step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     count = math.ceil((end - start) / step)
     array = (start + numpy.arange(count, dtype=numpy.float64) * step
              if dtype.is_floating_point else numpy.arange(start, end, step))

@@ -567,7 +567,7 @@ def where(condition, a, b):
         raise TypeError("where(): argument 'condition' must be Tensor")
     if condition._data.dtype.kind != "b":
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
-                           f"with dtype {dtypes.from_numpy(condition._data.dtype).name.capitalize()}")
+                           f"with dtype {condition.type()[6:-6]}")  # torch.FloatTensor -> Float
     a, b = binary_operands(a, b)  # a Python number may stay a number (a weak scalar)
     shapes = [t._data.shape for t in (a, b) if isinstance(t, Tensor)]
     shape = broadcast_shapes(condition._data.shape, *shapes)

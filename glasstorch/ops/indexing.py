@@ -5,6 +5,8 @@ gradient into zeros (IndexPut with accumulate=True), and the gradient of a
 write with respect to the written values is a read.
 """
 
+import re
+
 from .. import dtypes
 from ..autograd import function, grad_mode
 from ..autograd.function import Function
@@ -115,7 +117,14 @@ def _checked(operation):
     try:
         return operation()
     except IndexError as error:
-        raise IndexError(str(error).replace("axis", "dimension")) from None
+        message = str(error).replace("axis", "dimension")
+        too_many = re.match(r"too many indices for array: array is (\d+)-dimensional", message)
+        if too_many and too_many[1] == "0":
+            message = ("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                       "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+        elif too_many:
+            message = f"too many indices for tensor of dimension {too_many[1]}"
+        raise IndexError(message) from None
     except ValueError as error:  # numpy: "could not broadcast input array from shape ..."
         raise RuntimeError(str(error)) from None
 
@@ -153,6 +162,9 @@ class IndexingMethods:
         from .operands import normalize_dim
 
         dim = normalize_dim(dim, self.ndim)
+        size = self.shape[dim] if self.ndim else 1
+        if ((index._data < 0) | (index._data >= size)).any():  # torch allows no negative index
+            raise IndexError("index out of range in self")
         return self[(slice(None),) * dim + (index.reshape(-1),)]
 
     def masked_fill(self, mask, value):

@@ -10,6 +10,7 @@ from .. import dtypes
 from ..autograd import function, grad_mode
 from ..autograd.function import Function
 from .operands import broadcast_shapes
+from .reduce import _type_word
 
 
 class Dot(Function):
@@ -161,7 +162,9 @@ def dot(a, b):
             f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to "
             f"have the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements "
             "respectively")
-    _same_dtype(a, b, "self", "other")
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                           f"{_type_word(a)} and {_type_word(b)}")
     return Dot.apply(a, b)
 
 
@@ -213,8 +216,8 @@ class LinalgMethods:
 
     def mv(self, vec):
         if self.ndim != 2 or vec.ndim != 1:
-            raise RuntimeError(f"vector + matrix @ vector expected, got {vec.ndim}, "
-                               f"{self.ndim}, {vec.ndim}")
+            raise RuntimeError(f"vector + matrix @ vector expected, got 1, {self.ndim}, "
+                               f"{vec.ndim}")
         return matmul(self, vec)
 
     def outer(self, other):

@@ -140,8 +140,9 @@ def infer_shape(shape, numel):
     if len(unknown) > 1:
         raise RuntimeError("only one dimension can be inferred")
     known = math.prod(n for n in shape if n != -1)
-    if any(n < -1 for n in shape):
-        raise RuntimeError(f"invalid shape dimension {min(shape)}")
+    for i, n in enumerate(shape):
+        if n < -1:
+            raise RuntimeError(f"invalid shape dimension {n} at index {i} of shape {list(shape)}")
     if unknown:
         if known == 0 or numel % known:
             raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
@@ -162,7 +163,10 @@ def _shape_args(shape):
 def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
     dtype = dtypes.result_type(*tensors)
     # legacy rule kept by torch: 1-d empty tensors are skipped
     kept = [t.to(dtype) for t in tensors if t.shape != (0,)] or [tensors[0].to(dtype)]
@@ -259,8 +263,9 @@ class MovementMethods:
         shape = self.shape
         if len(sizes) < len(shape):
             raise RuntimeError(
-                f"expand(torch.FloatTensor{{{list(shape)}}}, size={list(sizes)}): the number of "
-                "sizes provided must be greater or equal to the number of dimensions in the tensor"
+                f"expand({self.type()}{{{list(shape)}}}, size={list(sizes)}): the number of "
+                f"sizes provided ({len(sizes)}) must be greater or equal to the number of "
+                f"dimensions in the tensor ({len(shape)})"
             )
         lead = len(sizes) - len(shape)
         target = []

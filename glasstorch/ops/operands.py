@@ -81,7 +81,8 @@ def broadcast_shapes(*shapes):
     ndim = max(len(s) for s in shapes)
     result = [1] * ndim
     for s in shapes:
-        for i, n in enumerate(s, ndim - len(s)):
+        # from the last dim, as torch does: it reports the last mismatching dim
+        for i, n in reversed(list(enumerate(s, ndim - len(s)))):
             if n == result[i] or n == 1:
                 continue
             if result[i] != 1:
@@ -109,7 +110,8 @@ def normalize_dims(dim, ndim):
         return tuple(range(ndim))
     dims = tuple(normalize_dim(d, ndim) for d in ((dim,) if isinstance(dim, int) else dim))
     if len(set(dims)) != len(dims):
-        raise RuntimeError(f"dim {dims} appears multiple times in the list of dims")
+        repeated = next(d for i, d in enumerate(dims) if d in dims[:i])
+        raise RuntimeError(f"dim {repeated} appears multiple times in the list of dims")
     if ndim == 0:  # a 0-d tensor accepts dim 0 and -1, but has no axis to work on
         return ()
     return tuple(sorted(dims))

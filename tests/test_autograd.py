@@ -723,6 +723,7 @@ GRAD_FN_CASES = {
     "neg": lambda lib, x: -x,
     "pow": lambda lib, x: x**2,
     "pow_tensor": lambda lib, x: x.abs() ** x,
+    "rpow": lambda lib, x: 2**x,
     "exp": lambda lib, x: x.exp(),
     "log": lambda lib, x: x.abs().log(),
     "sin": lambda lib, x: x.sin(),

@@ -140,6 +140,13 @@ class PowTensor(Function):
         return grad_a, grad_b
 
 
+class RPow(PowTensor):
+    """number ** tensor: same math as PowTensor; its own class only to carry torch's node name."""
+
+    def name(self):
+        return "PowBackward2"
+
+
 class Remainder(Function):
     _primitive = True
 
@@ -622,7 +629,7 @@ class ElementwiseMethods:
     def __pow__(self, exponent): return self.pow(exponent)
     def __rpow__(self, base):
         exponent, base = a_cast(self, base, None)  # the number as a 0-d tensor: backward logs it
-        return PowTensor.apply(base, exponent)
+        return RPow.apply(base, exponent)
     def __neg__(self): return Neg.apply(self)
     def __pos__(self): return self
     def __abs__(self): return self.abs()

@@ -76,6 +76,10 @@ class Einsum(Function):
             kept = "".join(c for c in unique if c in present)
             spec = ",".join([output] + [s for s, _ in others]) + "->" + kept
             g = Einsum.apply(spec, grad, *(o for _, o in others))
+            shrink = tuple(d for d, c in enumerate(kept)
+                           if sizes[unique.index(c)] == 1 and g.shape[d] != 1)
+            if shrink:  # a size-1 dim that broadcast against the other operands: sum it back
+                g = g.sum(shrink, keepdim=True)
             if kept != unique:  # letters summed away only in this operand: broadcast back
                 for d, c in enumerate(unique):
                     if c not in present:
@@ -104,6 +108,23 @@ def _onto_diagonals(g, unique, letters, sizes, equation, xp):
             c = new
         renamed += c
     return Einsum.apply(",".join(specs) + "->" + renamed, g, *eyes)
+
+
+def _spell_out_ellipsis(equation, operands):
+    """'...' written as fresh letters for the dims it covers (right-aligned, as broadcasting)."""
+    lhs, arrow, output = equation.replace(" ", "").partition("->")
+    inputs = lhs.split(",")
+    if len(inputs) != len(operands):
+        return equation  # _parse_einsum reports the wrong count
+    covered = [t.ndim - len(s.replace("...", "")) if "..." in s else 0
+               for s, t in zip(inputs, operands)]
+    fresh = "".join(c for c in string.ascii_letters if c not in equation)[:max(covered)]
+    inputs = [s.replace("...", fresh[len(fresh) - n:] if n else "")
+              for s, n in zip(inputs, covered)]
+    if not arrow:  # implicit output: the '...' dims, then the letters seen once, sorted
+        letters = lhs.replace("...", "").replace(",", "")
+        output = "..." + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    return ",".join(inputs) + "->" + output.replace("...", fresh)
 
 
 def _parse_einsum(equation, count):
@@ -227,8 +248,10 @@ class LinalgMethods:
 
 
 def einsum(equation, *operands):
-    """torch.einsum for equations without '...'."""
+    """torch.einsum. See torch.einsum."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
+    if "..." in equation:
+        equation = _spell_out_ellipsis(equation, operands)
     dtype = dtypes.result_type(*operands)
     return Einsum.apply(equation, *(t.to(dtype) for t in operands))

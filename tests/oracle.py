@@ -6,10 +6,10 @@
 
 Inputs are shapes (random values in [low, high], of `dtype`) or numpy arrays. Both
 libraries get the same values. check compares, for every output: type, shape, dtype,
-requires_grad and values (where torch raises, glasstorch must raise the same error
-type); then, with grad=True, backpropagates a random-weighted sum
-of the outputs (it catches more than .sum(): a gradient routed to the wrong element
-shows up) and compares the .grad of every input (after tinygrad's helper_test_op).
+requires_grad and values; where torch raises, glasstorch must raise the same error
+type. Then, with grad=True, it backpropagates a random-weighted sum of the outputs
+(it catches more than .sum(): a gradient routed to the wrong element shows up) and
+compares the .grad of every input (after tinygrad's helper_test_op).
 """
 
 import inspect

@@ -131,10 +131,18 @@ def _run(tensors, grads, retain_graph, create_graph, capture, accumulate):
             grads_in = buffers.pop(node, None)
             if grads_in is None:  # nothing flowed into this node: pass nothing on
                 grads_out = (None,) * len(node._edges)
-            else:
+            elif node._output_hooks or capture is not None or type(node) is AccumulateGrad:
                 grads_out = _run_node(node, grads_in, create_graph, capture, accumulate, captured)
-                if not retain_graph and node._saved_entries:
-                    node._release()
+            else:  # the common case, inline: an op's backward
+                if node._n_outputs > 1 and node.materialize_grads:
+                    grads_in = _materialize(node, grads_in)
+                grads_out = type(node).backward(node, *grads_in)
+                if type(grads_out) is not tuple:
+                    grads_out = (grads_out,)
+                if len(grads_out) < len(node._edges):
+                    raise _wrong_count(node, grads_out)
+            if not retain_graph and node._saved_entries:
+                node._release()
             for e, g in zip(node._edges, grads_out):
                 if not e:  # None or NOT_AN_INPUT
                     continue
@@ -169,11 +177,13 @@ def _run_node(node, grads_in, create_graph, capture, accumulate, captured):
     if type(grads_out) is not tuple:
         grads_out = (grads_out,)
     if len(grads_out) < len(node._edges):
-        raise RuntimeError(
-            f"function {node.name()} returned an incorrect number of gradients "
-            f"(expected {len(node._edges)}, got {len(grads_out)})"
-        )
+        raise _wrong_count(node, grads_out)
     return grads_out
+
+
+def _wrong_count(node, grads_out):
+    return RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                        f"(expected {len(node._edges)}, got {len(grads_out)})")
 
 
 def _add(buffers, node, nr, grad):

@@ -167,7 +167,7 @@ def _check_integer_division(a, b, name):
     kind = _kind(a, b)
     if kind == "b":
         raise NotImplementedError(f"\"{name}\" not implemented for 'Bool'")
-    if kind in "iu" and not b.all():
+    if kind in "iu" and getattr(a, "size", 1) and not b.all():  # (an empty result is fine)
         raise RuntimeError("ZeroDivisionError")
 
 
@@ -593,6 +593,9 @@ def _compare(ufunc, a, b):
         y = b._data
         if x.shape != y.shape:
             broadcast_shapes(x.shape, y.shape)
+        if x.dtype != y.dtype:  # compare in torch's common dtype: uint8 < int8 0-d wraps
+            common = dtypes.result_type(a, b).np
+            x, y = x.astype(common, copy=False), y.astype(common, copy=False)
     else:
         y = as_scalar(b)
     return _wrap(ufunc(x, y))

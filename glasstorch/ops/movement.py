@@ -9,6 +9,7 @@ import math
 from .. import dtypes
 from ..autograd import function
 from ..autograd.function import Function
+from ..device import broadcast_to
 from .operands import normalize_dim, normalize_dims
 
 
@@ -57,7 +58,7 @@ class Expand(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.input_shape = x.shape
-        return ctx.xp.broadcast_to(x, shape)
+        return broadcast_to(x, shape)
 
     @staticmethod
     def backward(ctx, grad):
@@ -136,6 +137,8 @@ class Stack(Function):
 def infer_shape(shape, numel):
     """Resolve a -1 in a view/reshape shape, with torch's errors."""
     shape = tuple(shape)
+    if -1 not in shape and math.prod(shape) == numel and min(shape, default=0) >= 0:
+        return shape  # the common case, checked cheaply
     unknown = [i for i, n in enumerate(shape) if n == -1]
     if len(unknown) > 1:
         raise RuntimeError("only one dimension can be inferred")

@@ -70,8 +70,9 @@ RD = [(3, 4), (2, 3, 4)]  # reductions over a dim
 F = ("float32",)
 FD = ("float32", "float64")  # float32 and float64, for ops that take floats only
 NUM = ("float32", "float64", "int64", "int32", ("int64", "float32"), ("float32", "float64"),
-       ("int32", "int64"), ("bool", "float32"), ("bool", "int64"), "bool")
-NUM1 = ("float32", "float64", "int64", "int32", "bool")  # unary
+       ("int32", "int64"), ("bool", "float32"), ("bool", "int64"), "bool", ("uint8", "int8"),
+       ("int16", "float16"), ("uint8", "bool"))
+NUM1 = ("float32", "float64", "int64", "int32", "bool", "uint8", "int16", "float16")  # unary
 INT1 = ("float32", "int64")
 LOGIC = ("bool", "int64", "float32", ("bool", "int64"))
 BITS = ("bool", "int64", "int32", ("bool", "int64"))

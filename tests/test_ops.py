@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import glasstorch
-from glasstorch.autograd import GradcheckError, gradcheck
+from glasstorch.autograd import GradcheckError, gradcheck, gradgradcheck
 from oracle import check, make_arrays, run, to_library
 from op_table import OPS
 from strategies import arrays, broadcastable_shapes, permuted_arrays, reduction_dims, shapes
@@ -65,6 +65,27 @@ def test_gradcheck(spec, inputs, dtype):
     assert gradcheck(lambda *xs: run(spec.fn, glasstorch, xs), tensors)
 
 
+def _gradgrad_params():
+    params = []
+    for p in _params(False, lambda spec, dtype: spec.gradgradcheck):
+        spec = p.values[0]
+        if spec.gradgrad_xfail:
+            p = pytest.param(*p.values, id=p.id,
+                             marks=pytest.mark.xfail(strict=True, reason=spec.gradgrad_xfail))
+        params.append(p)
+    return params
+
+
+@pytest.mark.parametrize("spec, inputs, dtype", _gradgrad_params())
+def test_gradgradcheck(spec, inputs, dtype):
+    """Second derivatives (backward is differentiable: create_graph=True) vs finite differences."""
+    low, high = spec.bounds()
+    arrays = make_arrays(inputs, low=low, high=high, dtype=dtype)
+    arrays = [a.astype("float64") if a.dtype.kind == "f" else a for a in arrays]
+    tensors = to_library(arrays, glasstorch, requires_grad=True)
+    assert gradgradcheck(lambda *xs: run(spec.fn, glasstorch, xs), tensors)
+
+
 @pytest.mark.parametrize("spec, inputs, dtype",
                          _params(True, lambda spec, dtype: dtype == "float32"))
 def test_non_contiguous_inputs_table(spec, inputs, dtype):
@@ -102,6 +123,19 @@ def test_gradcheck_passes_a_right_gradient_and_fails_a_wrong_one():
     assert gradcheck(_WrongSquare.apply, (x,), raise_exception=False) is False
     with pytest.raises(GradcheckError):
         gradcheck(_WrongSquare.apply, (x,))
+
+
+def test_gradgradcheck_fails_a_backward_that_is_not_differentiable():
+    class DetachedSquare(_Square):  # right first derivative, but backward cuts the graph
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 2 * grad * x.detach()
+
+    x = glasstorch.randn(3, dtype=glasstorch.float64, requires_grad=True)
+    assert gradcheck(DetachedSquare.apply, (x,))
+    assert gradgradcheck(_Square.apply, (x,))
+    assert gradgradcheck(DetachedSquare.apply, (x,), raise_exception=False) is False
 
 
 def test_gradcheck_catches_a_gradient_sent_to_the_wrong_element():

@@ -237,7 +237,9 @@ class Function(FunctionCtx, Node):
         ctx.needs_input_grad = tuple(needs) if record else _NOTHING_NEEDS_GRAD
         y = cls.forward(ctx, *inputs)  # a primitive returns one array
         if not isinstance(y, ctx.xp.ndarray):
-            y = ctx.xp.asarray(y)  # numpy turns 0-d results into scalars; keep arrays
+            scalar, y = y, ctx.xp.asarray(y)  # numpy turns 0-d results into scalars; keep arrays
+            if ctx._saved:  # a saved output must stay the output, with its graph
+                ctx._saved = tuple(y if v is scalar else v for v in ctx._saved)
         out = Tensor._wrap(y)
         if cls._is_view:
             out._version = args[0]._version

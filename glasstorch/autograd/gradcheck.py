@@ -95,12 +95,16 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     wrt = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
     rng = _rng(seed + 1)
     outputs = _as_tuple(func(*inputs))
-    us = [Tensor._wrap(rng.standard_normal(o.shape)) for o in outputs]
+    # asarray: numpy draws a Python float for shape (); keep 0-d arrays
+    us = [Tensor._wrap(array_module(o._data).asarray(rng.standard_normal(o.shape)))
+          for o in outputs]
 
     def first_derivatives(*xs):
-        outs = _as_tuple(func(*xs))
+        # only the outputs with a graph (not the indices that max(dim) returns, say)
+        pairs = [(o, u) for o, u in zip(_as_tuple(func(*xs)), us) if o.requires_grad]
         ws = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
-        grads = engine.grad(outs, ws, us, create_graph=True, allow_unused=True)
+        grads = engine.grad([o for o, _ in pairs], ws, [u for _, u in pairs], create_graph=True,
+                            allow_unused=True)
         return tuple(g for g in grads if g is not None)
 
     return gradcheck(first_derivatives, inputs, eps=eps, atol=atol, rtol=rtol,

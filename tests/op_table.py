@@ -208,7 +208,8 @@ OPS = [
     OpSpec("reciprocal", lambda x: x.reciprocal(), U, domain=POS, dtypes=INT1),
     OpSpec("reciprocal", lambda x: x.reciprocal(), [SIGNED]),
     OpSpec("lerp", lambda x, y: x.lerp(y, 0.3), B),
-    OpSpec("lerp", lambda x, y, w: x.lerp(y, w), [[(3, 4), (3, 4), (3, 4)], [(3, 4), (4,), (3, 1)]]),
+    OpSpec("lerp", lambda x, y, w: x.lerp(y, w),
+           [[(3, 4), (3, 4), (3, 4)], [(3, 4), (4,), (3, 1)]]),
 
     # ---- unary math ----
     OpSpec("exp", lambda x: x.exp(), U, dtypes=NUM1),

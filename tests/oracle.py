@@ -1,7 +1,7 @@
 """The PyTorch oracle: run the same function on glasstorch and torch and compare everything.
 
     check(lambda x, y: x * y, (3, 4), (4,))          # two random float32 inputs, broadcast
-    check(lambda lib, x: lib.exp(x), (2, 3))          # a first parameter named `lib` gets the module
+    check(lambda lib, x: lib.exp(x), (2, 3))          # a first parameter `lib` gets the module
     check(lambda x, i: x[i], (5,), np.array([0, 0]))  # numpy arrays are used as given (indices)
 
 Inputs are shapes (random values in [low, high], of `dtype`) or numpy arrays. Both

@@ -24,14 +24,18 @@ def _has_float(dtype):
 
 
 def _params(with_dtypes, keep):
+    """pytest params (spec, inputs, dtype) over the table, ids like `sum#2-0-float32`.
+
+    with_dtypes=False gives one float64 run per case (for the numerical checks).
+    """
     params, seen = [], {}
     for spec in OPS:
-        seen[spec.name] = seen.get(spec.name, -1) + 1
+        k = seen[spec.name] = seen.get(spec.name, -1) + 1
         for c, inputs in enumerate(spec.cases()):
             for dtype in spec.dtypes if with_dtypes else ("float64",):
                 if keep(spec, dtype):
                     name = "-".join(dtype) if isinstance(dtype, (tuple, list)) else dtype
-                    test_id = f"{spec.name}#{seen[spec.name]}-{c}" + (f"-{name}" if with_dtypes else "")
+                    test_id = f"{spec.name}#{k}-{c}" + (f"-{name}" if with_dtypes else "")
                     params.append(pytest.param(spec, inputs, dtype, id=test_id))
     return params
 
@@ -288,7 +292,8 @@ def test_every_public_op_is_in_table():
         return getattr(glasstorch, name, None) is getattr(glasstorch.Tensor, name, 0)
 
     methods = (_public_methods() | _operator_dunders()) - EXEMPT
-    missing = sorted(n for n in methods if n not in as_method and not (n in as_function and same(n)))
+    missing = sorted(n for n in methods
+                     if n not in as_method and not (n in as_function and same(n)))
     functions = sorted(n for n in _namespace_functions()
                        if n not in as_function and not (n in as_method and same(n)))
     assert not missing, f"Tensor methods without a line in tests/op_table.py: {missing}"

@@ -499,14 +499,15 @@ class Where(Function):
 class Clamp(Function):
     _primitive = True
 
+    def name(self):  # torch: ClampBackward1 for number bounds (ClampBackward0 for tensors)
+        return "ClampBackward1"
+
     @staticmethod
     def forward(ctx, x, min, max):
         ctx.save_for_backward(x)
         ctx.min, ctx.max = min, max
-        return ctx.xp.clip(x, min, max)
-
-    def name(self):  # torch: ClampBackward1 for number bounds (ClampBackward0 for tensors)
-        return "ClampBackward1"
+        # numpy 1.x may widen a 0-d float32 clipped by Python floats; keep x's dtype
+        return ctx.xp.clip(x, min, max).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
@@ -677,6 +678,8 @@ class ElementwiseMethods:
         return a - a.div(b, rounding_mode="trunc") * b  # integer division keeps integers
 
     def pow(self, exponent):
+        if type(exponent) in (int, float) and self._data.dtype.kind == "f":
+            return Pow.apply(self, exponent)  # the common case: nothing to promote
         if isinstance(exponent, function.Tensor):
             return PowTensor.apply(*binary_operands(self, exponent))
         exponent = as_scalar(exponent)

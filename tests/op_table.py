@@ -29,7 +29,6 @@ class OpSpec:
     rtol: float = None
     gradcheck: bool = None  # the float64 numerical check; defaults to `grad`
     gradgradcheck: bool = None  # the same for second derivatives; defaults to `gradcheck`
-    gradgrad_xfail: str = ""  # why second derivatives are known to be wrong here (strict xfail)
 
     def __post_init__(self):
         if self.gradcheck is None:
@@ -86,8 +85,6 @@ NONZERO = [(-2, 2), (0.5, 2)]  # second operand away from zero
 SIGNED = f32(-1.5, 0.7, 1.3, -0.6)  # divisors of both signs
 
 
-PROD_ZEROS = ("Prod.backward counts zeros with where(), so its own derivative is wrong at "
-              "zeros; torch uses exclusive cumprods (needs a differentiable cumprod)")
 
 
 def _setitem(key):
@@ -372,11 +369,9 @@ OPS = [
     OpSpec("prod", lambda x: x.prod(), R, domain=(0.5, 1.5), dtypes=("float32", "int64", "bool")),
     OpSpec("prod", lambda x: x.prod(1), RD, domain=(0.5, 1.5), dtypes=("float32", "int64")),
     OpSpec("prod", lambda x: x.prod(-1, keepdim=True), RD, domain=(0.5, 1.5)),
-    OpSpec("prod", lambda x: x.prod(0),
-           [np.array([[0.0, 2.0, 0.0], [3.0, 0.0, 0.0], [4.0, 5.0, 1.5]], "float32")],
-           gradgrad_xfail=PROD_ZEROS),
-    OpSpec("prod", lambda x: x.prod(), [f32(2.0, 0.0, 3.0), f32(0.0, 0.0, 3.0)],
-           gradgrad_xfail=PROD_ZEROS),
+    OpSpec("prod", lambda x: x.prod(0),  # one, two and no zeros per column
+           [np.array([[0.0, 2.0, 0.0], [3.0, 0.0, 0.0], [4.0, 5.0, 1.5]], "float32")]),
+    OpSpec("prod", lambda x: x.prod(), [f32(2.0, 0.0, 3.0), f32(0.0, 0.0, 3.0)]),
     OpSpec("max", lambda x: x.max(), R, dtypes=("float32", "int64")),
     OpSpec("max", lambda x: x.max(), [f32(1.0, 3.0, 3.0, 2.0)],  # ties share the gradient
            gradgradcheck=False),

@@ -70,14 +70,7 @@ def test_gradcheck(spec, inputs, dtype):
 
 
 def _gradgrad_params():
-    params = []
-    for p in _params(False, lambda spec, dtype: spec.gradgradcheck):
-        spec = p.values[0]
-        if spec.gradgrad_xfail:
-            p = pytest.param(*p.values, id=p.id,
-                             marks=pytest.mark.xfail(strict=True, reason=spec.gradgrad_xfail))
-        params.append(p)
-    return params
+    return _params(False, lambda spec, dtype: spec.gradgradcheck)
 
 
 @pytest.mark.parametrize("spec, inputs, dtype", _gradgrad_params())

@@ -80,21 +80,38 @@ class Prod(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         _prepare(ctx, x, dims, keepdim)
-        ctx.save_for_backward(x)
         y = x.prod(axis=dims, keepdims=keepdim)
+        ctx.save_for_backward(x, y)
         return y.astype("int64", copy=False) if x.dtype.kind in "biu" else y
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        # d prod / d x_i is the product of the other elements; x_i may be 0, so count zeros:
-        # none -> prod / x_i; one -> the product of the non-zeros at the zero, 0 elsewhere
-        is_zero = x == 0
-        zeros = is_zero.sum(ctx.dims, keepdim=True)
-        nonzero_prod = where(is_zero, 1.0, x).prod(ctx.dims, keepdim=True)
-        others = where(zeros == 0, nonzero_prod / where(is_zero, 1.0, x),
-                       where((zeros == 1) & is_zero, nonzero_prod, 0.0))
-        return _grad_to_input(grad, ctx) * others, None, None
+        # d prod / d x_i is the product of the other elements
+        x, y = ctx.saved_tensors
+        grad = _grad_to_input(grad, ctx)
+        if not bool((x == 0).any()):
+            return grad * (y if ctx.keepdim else y.reshape(_kept_shape(ctx))) / x, None, None
+        return grad * _prod_of_others(x, ctx.dims), None, None
+
+
+def _prod_of_others(x, dims):
+    """For each element, the product of the others along dims, without dividing by it.
+
+    Every element's row of n values has that element replaced by 1, then is multiplied
+    out: O(n²) in the reduced size, so it is used only when x holds zeros. It stays
+    differentiable at the zeros, which the quotient prod / x_i is not.
+    """
+    kept = [d for d in range(x.ndim) if d not in dims]
+    moved = x.permute(kept + list(dims))
+    lead = moved.shape[:len(kept)]
+    n = math.prod(moved.shape[len(kept):])
+    rows = moved.reshape(lead + (1, n)).expand(lead + (n, n))
+    diagonal = x.new_tensor(x._xp.eye(n, dtype=bool), dtype=dtypes.bool)
+    others = where(diagonal, 1.0, rows).prod(-1).reshape(moved.shape)
+    inverse = [0] * x.ndim
+    for i, d in enumerate(kept + list(dims)):
+        inverse[d] = i
+    return others.permute(inverse)
 
 
 class Amax(Function):

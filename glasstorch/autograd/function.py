@@ -234,7 +234,7 @@ class Function(FunctionCtx, Node):
             inputs = [a._data if isinstance(a, Tensor) else a for a in args]
         if HAS_CUPY:
             ctx.xp = array_module(next(a._data for a in args if isinstance(a, Tensor)))
-        ctx.needs_input_grad = tuple(needs) if record else _NOTHING_NEEDS_GRAD
+        ctx.needs_input_grad = needs if record else _NOTHING_NEEDS_GRAD
         y = cls.forward(ctx, *inputs)  # a primitive returns one array
         if not isinstance(y, ctx.xp.ndarray):
             scalar, y = y, ctx.xp.asarray(y)  # numpy turns 0-d results into scalars; keep arrays
@@ -246,7 +246,7 @@ class Function(FunctionCtx, Node):
         if record:
             if cls._is_view:
                 ctx._view_version = out._version[0]
-            ctx._edges = tuple(edges)
+            ctx._edges = edges
             if y.dtype.kind == "f":
                 out._requires_grad = True
                 out.grad_fn = ctx
@@ -318,6 +318,10 @@ def _saved_entries(saved, args, inputs, outputs, values):
     for v in saved:
         if type(v) in _PLAIN_VALUES:  # a number (Mul with a Python scalar) or nothing
             entries.append(("other", v, 0))
+            continue
+        if v is values[0]:  # the (first) output, which Exp, Tanh, Sqrt, ... keep
+            out = outputs[0]
+            entries.append(("output", (0, out._data, out._version), out._version[0]))
             continue
         entry = None
         for a, x in zip(args, inputs):

@@ -8,6 +8,8 @@ from . import random as _random
 from .autograd import engine, function, grad_mode
 from .autograd.function import edge_of
 from .device import CPU, array_module, cuda_is_available, device_of, to_device
+from .ops.arithmetic import ArithmeticMethods
+from .ops.compare import CompareMethods
 from .ops.elementwise import Clone, ElementwiseMethods, ToCopy, ToDevice
 from .ops.indexing import IndexingMethods
 from .ops.linalg import LinalgMethods
@@ -43,7 +45,8 @@ class Size(tuple):
         return Size(tuple(self) + tuple(other))
 
 
-class Tensor(ElementwiseMethods, ReduceMethods, MovementMethods, IndexingMethods, LinalgMethods):
+class Tensor(ArithmeticMethods, ElementwiseMethods, CompareMethods, ReduceMethods,
+             MovementMethods, IndexingMethods, LinalgMethods):
     """A multi-dimensional array with autograd. See torch.Tensor."""
 
     __slots__ = (

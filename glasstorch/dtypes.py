@@ -18,7 +18,7 @@ class dtype:
     def __init__(self, name, np_dtype, kind, rank):
         self.name = name
         self.np = np.dtype(np_dtype)
-        self.is_floating_point = kind == "float"  # noqa: a plain attribute, as in torch
+        self.is_floating_point = kind == "float"
         self.is_signed = name not in ("uint8", "bool")
         self.itemsize = self.np.itemsize
         self._kind = kind  # 'bool' < 'int' < 'float': the promotion categories

@@ -43,7 +43,7 @@ def grad(
         retain_graph = create_graph
     for i, t in enumerate(inputs):
         if not t.requires_grad:
-            raise RuntimeError(f"One of the differentiated Tensors does not require grad")
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
     targets = [edge_of(t) for t in inputs]
     captured = _run(
         outputs, grad_outputs, retain_graph, create_graph, capture=set(targets), accumulate=False

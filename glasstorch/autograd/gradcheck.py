@@ -92,7 +92,6 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     """Check second derivatives: gradcheck of the function x -> d(u·func(x))/dx."""
     Tensor = function.Tensor
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-    wrt = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
     rng = _rng(seed + 1)
     outputs = _as_tuple(func(*inputs))
     # asarray: numpy draws a Python float for shape (); keep 0-d arrays

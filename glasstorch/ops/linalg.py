@@ -139,7 +139,7 @@ def _parse_einsum(equation, count):
         output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
     inputs = lhs.split(",")
     if len(inputs) != count:
-        raise RuntimeError(f"einsum(): more operands were provided than specified in the equation"
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation"
                            if count > len(inputs) else
                            "einsum(): fewer operands were provided than specified in the equation")
     return inputs, output
@@ -227,7 +227,7 @@ class LinalgMethods:
 
     def bmm(self, other):
         if self.ndim != 3 or other.ndim != 3:
-            raise RuntimeError(f"batch1 must be a 3D tensor" if self.ndim != 3
+            raise RuntimeError("batch1 must be a 3D tensor" if self.ndim != 3
                                else "batch2 must be a 3D tensor")
         if self.shape[0] != other.shape[0] or self.shape[2] != other.shape[1]:
             raise RuntimeError(

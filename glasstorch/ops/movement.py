@@ -7,7 +7,6 @@ its input as in torch; `_is_view` makes it share the version counter too.
 import math
 
 from .. import dtypes
-from ..autograd import function
 from ..autograd.function import Function
 from ..device import broadcast_to
 from .operands import normalize_dim, normalize_dims

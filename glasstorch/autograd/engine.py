@@ -131,18 +131,24 @@ def _run(tensors, grads, retain_graph, create_graph, capture, accumulate):
             grads_in = buffers.pop(node, None)
             if grads_in is None:  # nothing flowed into this node: pass nothing on
                 grads_out = (None,) * len(node._edges)
-            elif node._output_hooks or capture is not None or type(node) is AccumulateGrad:
-                grads_out = _run_node(node, grads_in, create_graph, capture, accumulate, captured)
-            else:  # the common case, inline: an op's backward
-                if node._n_outputs > 1 and node.materialize_grads:
-                    grads_in = _materialize(node, grads_in)
-                grads_out = type(node).backward(node, *grads_in)
-                if type(grads_out) is not tuple:
-                    grads_out = (grads_out,)
-                if len(grads_out) < len(node._edges):
-                    raise _wrong_count(node, grads_out)
-            if not retain_graph and node._saved_entries:
-                node._release()
+            else:
+                if node._output_hooks or capture is not None or type(node) is AccumulateGrad:
+                    grads_in = _before_backward(node, grads_in, create_graph, capture,
+                                                accumulate, captured)
+                if grads_in is None:  # a leaf: its gradient went into .grad
+                    grads_out = ()
+                else:  # an op's backward, inline: this loop is the engine's hot path
+                    if node._n_outputs > 1 and node.materialize_grads:
+                        grads_in = _materialize(node, grads_in)
+                    grads_out = type(node).backward(node, *grads_in)
+                    if type(grads_out) is not tuple:
+                        grads_out = (grads_out,)
+                    if len(grads_out) < len(node._edges):
+                        raise RuntimeError(
+                            f"function {node.name()} returned an incorrect number of gradients "
+                            f"(expected {len(node._edges)}, got {len(grads_out)})")
+                if not retain_graph and node._saved_entries:
+                    node._release()
             for e, g in zip(node._edges, grads_out):
                 if not e:  # None or NOT_AN_INPUT
                     continue
@@ -159,8 +165,11 @@ def _run(tensors, grads, retain_graph, create_graph, capture, accumulate):
     return captured
 
 
-def _run_node(node, grads_in, create_graph, capture, accumulate, captured):
-    """Run one node's backward (or a leaf's accumulation); return its input gradients."""
+def _before_backward(node, grads_in, create_graph, capture, accumulate, captured):
+    """Tensor hooks and autograd.grad captures; a leaf's accumulation into .grad.
+
+    Returns the gradients for the node's backward, or None when the node is a leaf.
+    """
     if node._output_hooks:
         _run_output_hooks(node, grads_in)
     if capture is not None:
@@ -170,20 +179,8 @@ def _run_node(node, grads_in, create_graph, capture, accumulate, captured):
     if type(node) is AccumulateGrad:
         if accumulate and (capture is None or (node, 0) in capture):
             node.accumulate(grads_in[0], create_graph)
-        return ()
-    if node._n_outputs > 1 and node.materialize_grads:
-        grads_in = _materialize(node, grads_in)
-    grads_out = type(node).backward(node, *grads_in)
-    if type(grads_out) is not tuple:
-        grads_out = (grads_out,)
-    if len(grads_out) < len(node._edges):
-        raise _wrong_count(node, grads_out)
-    return grads_out
-
-
-def _wrong_count(node, grads_out):
-    return RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                        f"(expected {len(node._edges)}, got {len(grads_out)})")
+        return None
+    return grads_in
 
 
 def _add(buffers, node, nr, grad):

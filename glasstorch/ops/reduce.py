@@ -20,9 +20,12 @@ def _wrap(x):
 
 def _grad_to_input(grad, ctx):
     """A reduced gradient, reshaped to keep the reduced dims and expanded to the input."""
-    if not ctx.keepdim:
-        grad = grad.reshape(_kept_shape(ctx))
-    return grad.expand(ctx.input_shape)
+    return _with_kept_dims(grad, ctx).expand(ctx.input_shape)
+
+
+def _with_kept_dims(t, ctx):
+    """A reduced tensor (an output or its gradient) with the reduced dims as size 1."""
+    return t if ctx.keepdim else t.reshape(_kept_shape(ctx))
 
 
 def _kept_shape(ctx):
@@ -90,7 +93,7 @@ class Prod(Function):
         x, y = ctx.saved_tensors
         grad = _grad_to_input(grad, ctx)
         if not bool((x == 0).any()):
-            return grad * (y if ctx.keepdim else y.reshape(_kept_shape(ctx))) / x, None, None
+            return grad * _with_kept_dims(y, ctx) / x, None, None
         return grad * _prod_of_others(x, ctx.dims), None, None
 
 
@@ -133,7 +136,7 @@ class Amax(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        y = y if ctx.keepdim else y.reshape(_kept_shape(ctx))
+        y = _with_kept_dims(y, ctx)
         hit = x == y
         share = _grad_to_input(grad, ctx) / hit.sum(ctx.dims, keepdim=True)
         return where(hit, share, 0.0), None, None, None, None
@@ -196,7 +199,7 @@ class Norm(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        y = y if ctx.keepdim else y.reshape(_kept_shape(ctx))
+        y = _with_kept_dims(y, ctx)
         scale = where(y == 0, 0.0, _grad_to_input(grad, ctx) / y)
         return x * scale, None, None
 

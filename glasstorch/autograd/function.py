@@ -219,11 +219,15 @@ class Function(FunctionCtx, Node):
                 if isinstance(a, Tensor):
                     inputs.append(a._data)
                     if a._requires_grad:
-                        if a.grad_fn is not None and a.grad_fn._is_view:
-                            _check_view_is_current(a)
+                        node = a.grad_fn
+                        if node is None:
+                            edges.append(edge_of(a))
+                        else:
+                            if node._is_view:
+                                _check_view_is_current(a)
+                            edges.append((node, a._output_nr))
                         record = True
                         needs.append(True)
-                        edges.append(edge_of(a))
                         continue
                     edges.append(None)
                 else:

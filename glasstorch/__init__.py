@@ -160,3 +160,5 @@ bmm = Tensor.bmm
 mv = Tensor.mv
 outer = ger = Tensor.outer
 inner = Tensor.inner
+
+# ---- the layers above the tensor: nn, optim, utils.data, serialization (one line each) ----

@@ -1,0 +1,18 @@
+"""The d2l helpers on glasstorch: `from glasstorch import d2l`.
+
+`glasstorch.d2l.torch` is the same module the book imports as `from d2l import torch as d2l`
+(under `glasstorch run`, `d2l` resolves here).
+"""
+
+from . import torch
+from .torch import (
+    FASHION_MNIST_DIRS, Accumulator, Animator, Timer, accuracy, data_iter, evaluate_accuracy,
+    get_dataloader_workers, get_fashion_mnist_labels, linreg, load_array,
+    load_data_fashion_mnist, load_fashion_mnist_tensors, plot, predict_ch3, read_idx,
+    save_figure, set_axes, set_figsize, sgd, show_images, squared_loss, synthetic_data,
+    train_ch3, train_epoch_ch3, try_all_gpus, try_gpu, use_svg_display,
+)
+
+
+def __getattr__(name):
+    return getattr(torch, name)  # d2l.plt: matplotlib.pyplot, imported on first use

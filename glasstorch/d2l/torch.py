@@ -1,0 +1,437 @@
+"""The helpers of *Dive into Deep Learning* (https://d2l.ai), running on glasstorch.
+
+`from glasstorch import d2l` gives the same functions as the book's `from d2l import torch
+as d2l`. They are written to be read: each is the book's own definition, with glasstorch
+in place of PyTorch. Plots need matplotlib (`pip install glasstorch[d2l]`); in a terminal
+figures are saved as PNG files and progress is printed, in Jupyter they are drawn live.
+"""
+
+import gzip
+import os
+import random
+import sys
+import time
+
+import numpy as np
+
+import glasstorch as torch
+
+# ---- plotting ----
+
+
+def _in_notebook():
+    return "ipykernel" in sys.modules
+
+
+def _pyplot():
+    """matplotlib.pyplot, imported on first use (a headless backend outside notebooks)."""
+    import matplotlib
+
+    if not _in_notebook() and not os.environ.get("DISPLAY"):
+        matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    return pyplot
+
+
+def __getattr__(name):
+    if name == "plt":  # `d2l.plt`, as in the book, without importing matplotlib up front
+        return _pyplot()
+    raise AttributeError(f"module 'd2l' has no attribute '{name}'")
+
+
+def use_svg_display():
+    """Use the svg format to display a plot in Jupyter."""
+    if _in_notebook():
+        from matplotlib_inline import backend_inline
+
+        backend_inline.set_matplotlib_formats("svg")
+
+
+def set_figsize(figsize=(3.5, 2.5)):
+    """Set the figure size for matplotlib."""
+    use_svg_display()
+    _pyplot().rcParams["figure.figsize"] = figsize
+
+
+def set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend):
+    """Set the axes for matplotlib."""
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    axes.set_xscale(xscale)
+    axes.set_yscale(yscale)
+    axes.set_xlim(xlim)
+    axes.set_ylim(ylim)
+    if legend:
+        axes.legend(legend)
+    axes.grid()
+
+
+def plot(X, Y=None, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
+         xscale="linear", yscale="linear", fmts=("-", "m--", "g-.", "r:"), figsize=(3.5, 2.5),
+         axes=None):
+    """Plot data points."""
+    if legend is None:
+        legend = []
+    set_figsize(figsize)
+    axes = axes if axes else _pyplot().gca()
+
+    def has_one_axis(X):  # True if X (tensor or list) has 1 axis
+        return (hasattr(X, "ndim") and X.ndim == 1 or isinstance(X, list)
+                and not hasattr(X[0], "__len__"))
+
+    if has_one_axis(X):
+        X = [X]
+    if Y is None:
+        X, Y = [[]] * len(X), X
+    elif has_one_axis(Y):
+        Y = [Y]
+    if len(X) != len(Y):
+        X = X * len(Y)
+    axes.cla()
+    for x, y, fmt in zip(X, Y, fmts):
+        x, y = _plottable(x), _plottable(y)
+        if len(x):
+            axes.plot(x, y, fmt)
+        else:
+            axes.plot(y, fmt)
+    set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend)
+
+
+def _plottable(values):
+    """Tensors (even ones that require grad) as numpy arrays for matplotlib."""
+    if isinstance(values, torch.Tensor):
+        return values.detach().cpu().numpy()
+    return values
+
+
+def save_figure(name):
+    """Save the current figure as name.png (in a terminal, where no window shows it)."""
+    path = os.path.abspath(f"{name}.png")
+    _pyplot().savefig(path)
+    print(f"figure saved to {path}")
+    return path
+
+
+# ---- timing and counting ----
+
+
+class Timer:
+    """Record multiple running times."""
+
+    def __init__(self):
+        self.times = []
+        self.start()
+
+    def start(self):
+        """Start the timer."""
+        self.tik = time.time()
+
+    def stop(self):
+        """Stop the timer and record the time in a list."""
+        self.times.append(time.time() - self.tik)
+        return self.times[-1]
+
+    def avg(self):
+        """Return the average time."""
+        return sum(self.times) / len(self.times)
+
+    def sum(self):
+        """Return the sum of time."""
+        return sum(self.times)
+
+    def cumsum(self):
+        """Return the accumulated time."""
+        return np.array(self.times).cumsum().tolist()
+
+
+class Accumulator:
+    """For accumulating sums over `n` variables."""
+
+    def __init__(self, n):
+        self.data = [0.0] * n
+
+    def add(self, *args):
+        self.data = [a + float(b) for a, b in zip(self.data, args)]
+
+    def reset(self):
+        self.data = [0.0] * len(self.data)
+
+    def __getitem__(self, idx):
+        return self.data[idx]
+
+
+# ---- linear regression (3.2, 3.3) ----
+
+
+def synthetic_data(w, b, num_examples):
+    """Generate y = Xw + b + noise."""
+    X = torch.normal(0, 1, (num_examples, len(w)))
+    y = torch.matmul(X, w) + b
+    y += torch.normal(0, 0.01, y.shape)
+    return X, y.reshape((-1, 1))
+
+
+def data_iter(batch_size, features, labels):
+    """Yield random minibatches of (features, labels)."""
+    num_examples = len(features)
+    indices = list(range(num_examples))
+    random.shuffle(indices)  # the examples are read in random order
+    for i in range(0, num_examples, batch_size):
+        batch_indices = torch.tensor(indices[i: min(i + batch_size, num_examples)])
+        yield features[batch_indices], labels[batch_indices]
+
+
+def linreg(X, w, b):
+    """The linear regression model."""
+    return torch.matmul(X, w) + b
+
+
+def squared_loss(y_hat, y):
+    """Squared loss."""
+    return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
+
+
+def sgd(params, lr, batch_size):
+    """Minibatch stochastic gradient descent."""
+    with torch.no_grad():
+        for param in params:
+            param -= lr * param.grad / batch_size
+            param.grad.zero_()
+
+
+def load_array(data_arrays, batch_size, is_train=True):
+    """Construct a PyTorch-style data iterator."""
+    from glasstorch.utils import data
+
+    dataset = data.TensorDataset(*data_arrays)
+    return data.DataLoader(dataset, batch_size, shuffle=is_train)
+
+
+# ---- Fashion-MNIST (3.5) ----
+
+FASHION_MNIST_DIRS = ("../data/FashionMNIST/raw", "/usr/share/datasets/fashion-mnist")
+
+
+def get_fashion_mnist_labels(labels):
+    """Return text labels for the Fashion-MNIST dataset."""
+    text_labels = ["t-shirt", "trouser", "pullover", "dress", "coat",
+                   "sandal", "shirt", "sneaker", "bag", "ankle boot"]
+    return [text_labels[int(i)] for i in labels]
+
+
+def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5):
+    """Plot a list of images."""
+    figsize = (num_cols * scale, num_rows * scale)
+    _, axes = _pyplot().subplots(num_rows, num_cols, figsize=figsize)
+    axes = axes.flatten()
+    for i, (ax, img) in enumerate(zip(axes, imgs)):
+        ax.imshow(_plottable(img))
+        ax.axes.get_xaxis().set_visible(False)
+        ax.axes.get_yaxis().set_visible(False)
+        if titles:
+            ax.set_title(titles[i])
+    return axes
+
+
+def read_idx(path):
+    """A numpy array from an IDX file (the format of MNIST and Fashion-MNIST), gzipped or not."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        content = f.read()
+    if content[:2] != b"\x00\x00" or content[2] != 0x08:
+        raise ValueError(f"{path} is not an IDX file of unsigned bytes")
+    ndim = content[3]
+    shape = tuple(int.from_bytes(content[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    return np.frombuffer(content, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def _find_fashion_mnist(root):
+    """The folder holding the four IDX .gz files: `root`, or the usual places."""
+    names = "train-images-idx3-ubyte"
+    for folder in ([root] if root else []) + [os.path.join(root or ".", "FashionMNIST", "raw")] \
+            + list(FASHION_MNIST_DIRS):
+        if os.path.exists(os.path.join(folder, names + ".gz")) or \
+                os.path.exists(os.path.join(folder, names)):
+            return folder
+    raise FileNotFoundError(
+        "Fashion-MNIST not found: give root= a folder with the IDX files "
+        "(train-images-idx3-ubyte.gz, ...), or install Debian's dataset-fashion-mnist package "
+        "(files in /usr/share/datasets/fashion-mnist); glasstorch never downloads.")
+
+
+def load_fashion_mnist_tensors(train, root=None):
+    """(images, labels): float32 images in [0, 1] of shape (n, 1, 28, 28) and int64 labels."""
+    folder = _find_fashion_mnist(root)
+    prefix = "train" if train else "t10k"
+
+    def path(kind):
+        plain = os.path.join(folder, f"{prefix}-{kind}")
+        return plain + ".gz" if os.path.exists(plain + ".gz") else plain
+
+    images = read_idx(path("images-idx3-ubyte")).astype(np.float32) / 255
+    labels = read_idx(path("labels-idx1-ubyte")).astype(np.int64)
+    return torch.from_numpy(images[:, None]), torch.from_numpy(labels)
+
+
+def get_dataloader_workers():
+    """Use 0 worker processes to read the data: it is already in memory."""
+    return 0
+
+
+def load_data_fashion_mnist(batch_size, resize=None, root=None):
+    """Download the Fashion-MNIST dataset and then load it into memory.
+
+    glasstorch reads the files from `root` (or the Debian package's folder) instead of
+    downloading them.
+    """
+    from glasstorch.utils import data
+
+    if resize is not None:
+        raise NotImplementedError("load_data_fashion_mnist(resize=...) needs glasstorch.vision's "
+                                  "Resize transform, which is not written yet")
+    train = data.TensorDataset(*load_fashion_mnist_tensors(True, root))
+    test = data.TensorDataset(*load_fashion_mnist_tensors(False, root))
+    return (data.DataLoader(train, batch_size, shuffle=True,
+                            num_workers=get_dataloader_workers()),
+            data.DataLoader(test, batch_size, shuffle=False,
+                            num_workers=get_dataloader_workers()))
+
+
+# ---- softmax regression (3.6) ----
+
+
+def accuracy(y_hat, y):
+    """Compute the number of correct predictions."""
+    if len(y_hat.shape) > 1 and y_hat.shape[1] > 1:
+        y_hat = y_hat.argmax(axis=1)
+    cmp = y_hat.type(y.dtype) == y
+    return float(cmp.type(y.dtype).sum())
+
+
+def evaluate_accuracy(net, data_iter):
+    """Compute the accuracy for a model on a dataset."""
+    if isinstance(net, torch.nn.Module):
+        net.eval()  # Set the model to evaluation mode
+    metric = Accumulator(2)  # No. of correct predictions, no. of predictions
+    with torch.no_grad():
+        for X, y in data_iter:
+            metric.add(accuracy(net(X), y), y.numel())
+    return metric[0] / metric[1]
+
+
+def train_epoch_ch3(net, train_iter, loss, updater):
+    """The training loop defined in Chapter 3."""
+    if isinstance(net, torch.nn.Module):
+        net.train()
+    # Sum of training loss, sum of training accuracy, no. of examples
+    metric = Accumulator(3)
+    for X, y in train_iter:
+        y_hat = net(X)
+        l = loss(y_hat, y)
+        if isinstance(updater, torch.optim.Optimizer):
+            updater.zero_grad()
+            l.mean().backward()
+            updater.step()
+        else:  # a custom updater, like sgd above
+            l.sum().backward()
+            updater(X.shape[0])
+        metric.add(float(l.sum()), accuracy(y_hat, y), y.numel())
+    return metric[0] / metric[2], metric[1] / metric[2]
+
+
+class Animator:
+    """For plotting data in animation.
+
+    In Jupyter the figure is redrawn after each add(); in a terminal each add() prints a
+    progress line and the figure is saved to `animator.png` (or the name given).
+    """
+
+    def __init__(self, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
+                 xscale="linear", yscale="linear", fmts=("-", "m--", "g-.", "r:"), nrows=1,
+                 ncols=1, figsize=(3.5, 2.5), name="animator"):
+        if legend is None:
+            legend = []
+        use_svg_display()
+        self.fig, self.axes = _pyplot().subplots(nrows, ncols, figsize=figsize)
+        if nrows * ncols == 1:
+            self.axes = [self.axes]
+        self.config_axes = lambda: set_axes(self.axes[0], xlabel, ylabel, xlim, ylim, xscale,
+                                            yscale, legend)
+        self.X, self.Y, self.fmts = None, None, fmts
+        self.legend, self.name = legend, name
+
+    def add(self, x, y):
+        """Add multiple data points into the figure."""
+        if not hasattr(y, "__len__"):
+            y = [y]
+        n = len(y)
+        if not hasattr(x, "__len__"):
+            x = [x] * n
+        if not self.X:
+            self.X = [[] for _ in range(n)]
+        if not self.Y:
+            self.Y = [[] for _ in range(n)]
+        for i, (a, b) in enumerate(zip(x, y)):
+            if a is not None and b is not None:
+                self.X[i].append(a)
+                self.Y[i].append(b)
+        self.axes[0].cla()
+        for x, y, fmt in zip(self.X, self.Y, self.fmts):
+            self.axes[0].plot(x, y, fmt)
+        self.config_axes()
+        if _in_notebook():
+            from IPython import display
+
+            display.display(self.fig)
+            display.clear_output(wait=True)
+        else:
+            self._report()
+
+    def _report(self):
+        names = self.legend or [f"y{i}" for i in range(len(self.Y))]
+        values = ", ".join(f"{name} {ys[-1]:.4f}" for name, ys in zip(names, self.Y) if ys)
+        print(f"epoch {self.X[0][-1]:g}: {values}", flush=True)
+        self.fig.savefig(f"{self.name}.png")
+
+
+def train_ch3(net, train_iter, test_iter, loss, num_epochs, updater):
+    """Train a model (defined in Chapter 3)."""
+    animator = Animator(xlabel="epoch", xlim=[1, num_epochs], ylim=[0.3, 0.9],
+                        legend=["train loss", "train acc", "test acc"])
+    for epoch in range(num_epochs):
+        train_metrics = train_epoch_ch3(net, train_iter, loss, updater)
+        test_acc = evaluate_accuracy(net, test_iter)
+        animator.add(epoch + 1, train_metrics + (test_acc,))
+    train_loss, train_acc = train_metrics
+    assert train_loss < 0.5, train_loss
+    assert train_acc <= 1 and train_acc > 0.7, train_acc
+    assert test_acc <= 1 and test_acc > 0.7, test_acc
+    return train_metrics, test_acc
+
+
+def predict_ch3(net, test_iter, n=6):
+    """Predict labels (defined in Chapter 3)."""
+    for X, y in test_iter:
+        break
+    trues = get_fashion_mnist_labels(y)
+    preds = get_fashion_mnist_labels(net(X).argmax(axis=1))
+    titles = [true + "\n" + pred for true, pred in zip(trues, preds)]
+    show_images(X[0:n].reshape((n, 28, 28)), 1, n, titles=titles[0:n])
+    return titles[0:n]
+
+
+# ---- devices (5.6) ----
+
+
+def try_gpu(i=0):
+    """Return gpu(i) if exists, otherwise return cpu()."""
+    if torch.cuda.device_count() >= i + 1:
+        return torch.device(f"cuda:{i}")
+    return torch.device("cpu")
+
+
+def try_all_gpus():
+    """Return all available GPUs, or [cpu(),] if no GPU exists."""
+    devices = [torch.device(f"cuda:{i}") for i in range(torch.cuda.device_count())]
+    return devices if devices else [torch.device("cpu")]

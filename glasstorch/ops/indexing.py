@@ -95,7 +95,7 @@ def normalize_key(key, xp):
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             if k.dtype.kind == "u" and k.dtype.itemsize == 1:  # uint8 masks (deprecated in torch)
                 k = k.astype(bool)
-        elif isinstance(k, (list, tuple)):
+        elif isinstance(k, (list, tuple, range)):
             k = xp.asarray([e.item() if isinstance(e, Tensor) else e for e in k])
             if k.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")

@@ -555,6 +555,7 @@ OPS = [
     OpSpec("__getitem__", lambda x: x[::2, ::3], [(5, 4)]),
     OpSpec("__getitem__", lambda x: x[..., 0], [(2, 3, 4), (3,)]),
     OpSpec("__getitem__", lambda x: x[None, :, None], [(3, 4)]),
+    OpSpec("__getitem__", lambda x: x[range(3), [0, 2, 2]], [(3, 4)]),  # d2l's cross_entropy
     OpSpec("__getitem__", lambda x: x[...], [()]),
     OpSpec("__getitem__", lambda x: x[None], [()]),
     OpSpec("__getitem__", lambda x: x[1:1], [(3, 4)]),

@@ -1,0 +1,60 @@
+"""The example programs (the seed notes as runnable scripts) give the results the notes show."""
+
+import importlib.util
+import os
+import pathlib
+import sys
+
+import numpy as np
+import pytest
+
+import glasstorch
+
+EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
+
+
+def load_example(name):
+    sys.path.insert(0, str(EXAMPLES))  # examples import each other (mlp uses softmax's train)
+    try:
+        spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(EXAMPLES))
+    return module
+
+
+def test_linear_regression_from_scratch_learns_w_and_b(capsys):
+    w_error, b_error = load_example("linear_regression_scratch").main()
+    assert float(w_error.abs().max()) < 0.01
+    assert float(b_error.abs().max()) < 0.01
+    lines = capsys.readouterr().out.splitlines()
+    epochs = [line for line in lines if line.startswith("epoch")]
+    assert [line.split(",")[0] for line in epochs] == ["epoch 1", "epoch 2", "epoch 3"]
+    assert float(epochs[-1].split("loss ")[1]) < 1e-3
+
+
+def test_manual_data_updates_fit_both_variants(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    example = load_example("linear_regression_manual")
+    glasstorch.manual_seed(0)
+    w, b = example.variant_one()
+    assert abs(w.item() - 3) < 0.05 and abs(b.item() - 0.8) < 0.05
+    w, b = example.variant_two()
+    assert abs(w.item() - 3) < 0.1 and abs(b.item() - 0.8) < 0.1
+    assert w.requires_grad and w.is_leaf  # .data updates keep the leaves
+    for png in ("linear_regression_manual_1.png", "linear_regression_manual_2.png"):
+        assert (tmp_path / png).stat().st_size > 0
+    out = capsys.readouterr().out
+    assert "w tensor([" in out and "requires_grad=True)" in out
+
+
+def test_data_preprocessing_gives_the_notes_tensors(tmp_path, capsys):
+    X, y = load_example("data_preprocessing").main(str(tmp_path))
+    assert X.dtype == glasstorch.float64 and y.dtype == glasstorch.int64
+    np.testing.assert_array_equal(X.numpy(), [[3, 1, 0], [2, 0, 1], [4, 0, 1], [3, 0, 1]])
+    assert y.tolist() == [127500, 106000, 178100, 140000]
+    out = capsys.readouterr().out
+    assert ("tensor([[3., 1., 0.],\n        [2., 0., 1.],\n        [4., 0., 1.],\n"
+            "        [3., 0., 1.]], dtype=torch.float64)\ntensor([127500, 106000, 178100, 140000])"
+            in out)

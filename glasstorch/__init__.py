@@ -162,3 +162,4 @@ outer = ger = Tensor.outer
 inner = Tensor.inner
 
 # ---- the layers above the tensor: nn, optim, utils.data, serialization (one line each) ----
+from .serialization import load, save

@@ -1,0 +1,103 @@
+"""Adam (and, with decoupled weight decay, AdamW). See torch.optim.Adam."""
+
+from .. import dtypes
+from .._tensor import Tensor
+from ..creation import tensor, zeros_like
+from .optimizer import Optimizer, _to_float
+
+__all__ = ["Adam"]
+
+
+class Adam(Optimizer):
+    """Implements Adam, as torch.optim.Adam. At step t, for each parameter θ with gradient:
+
+        g ← -∇θ if maximize else ∇θ
+        θ ← θ - lr·λ·θ      if decoupled_weight_decay   (AdamW; λ = weight_decay)
+        g ← g + λ·θ         otherwise, if λ ≠ 0
+        m ← β₁·m + (1 - β₁)·g                           (state['exp_avg'])
+        v ← β₂·v + (1 - β₂)·g²                          (state['exp_avg_sq'])
+        v̂ ← max(v̂, v) if amsgrad else v                 (state['max_exp_avg_sq'])
+        θ ← θ - lr/(1 - β₁ᵗ) · m / (√v̂ / √(1 - β₂ᵗ) + ε)
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False, fused=None, decoupled_weight_decay=False):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not (all(isinstance(b, float) for b in betas)
+                or all(isinstance(b, Tensor) for b in betas)):
+            raise ValueError("betas must be either both floats or both Tensors")
+        # foreach, capturable, differentiable and fused only select torch kernels; kept so that
+        # param groups, state_dicts and repr match torch's
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                        amsgrad=amsgrad, maximize=maximize, foreach=foreach,
+                        capturable=capturable, differentiable=differentiable, fused=fused,
+                        decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("amsgrad", False)
+            group.setdefault("maximize", False)
+            group.setdefault("decoupled_weight_decay", False)
+            for p in group["params"]:
+                p_state = self.state.get(p, {})
+                if p_state and not isinstance(p_state["step"], Tensor):  # an old state_dict
+                    p_state["step"] = tensor(float(p_state["step"]), dtype=_step_dtype())
+
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            lr, eps = _to_float(group["lr"]), _to_float(group["eps"])
+            beta1, beta2 = (_to_float(b) for b in group["betas"])
+            weight_decay = _to_float(group["weight_decay"])
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = tensor(0.0, dtype=_step_dtype())  # on the CPU, as torch
+                    state["exp_avg"] = zeros_like(p)
+                    state["exp_avg_sq"] = zeros_like(p)
+                    if group["amsgrad"]:
+                        state["max_exp_avg_sq"] = zeros_like(p)
+                state["step"]._data += 1
+                t = state["step"].item()
+
+                xp, theta = p._xp, p._data
+                grad = -p.grad._data if group["maximize"] else p.grad._data
+                if weight_decay != 0:
+                    if group["decoupled_weight_decay"]:
+                        theta *= 1 - lr * weight_decay
+                    else:
+                        grad = grad + weight_decay * theta
+                m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+                m += (1 - beta1) * (grad - m)  # torch's lerp_: m + (1 - β₁)(g - m)
+                v *= beta2
+                v += (1 - beta2) * grad * grad
+                if group["amsgrad"]:
+                    v = state["max_exp_avg_sq"]._data
+                    xp.maximum(v, state["exp_avg_sq"]._data, out=v)
+
+                step_size = lr / (1 - beta1**t)
+                denom = xp.sqrt(v)
+                denom /= (1 - beta2**t) ** 0.5
+                denom += eps
+                theta -= step_size * m / denom
+                p._version[0] += 1  # an in-place change, as p.addcdiv_ would count it
+        return loss
+
+
+def _step_dtype():
+    """torch keeps 'step' as a float32 tensor (float64 when that is the default dtype)."""
+    return dtypes.float64 if dtypes.get_default_dtype() == dtypes.float64 else dtypes.float32

@@ -1,0 +1,359 @@
+"""torch.nn.functional: activations, dropout, linear, losses, one_hot, pad.
+
+Everything here is a composition of Tensor ops, except where a primitive of
+ops/nn_ops.py buys speed and stability (softmax, log_softmax, nll_loss,
+binary_cross_entropy, erf). The modules in nn/modules/ hold state and call these.
+"""
+
+import math
+import warnings
+
+from .. import creation, dtypes
+from ..ops.elementwise import where
+from ..ops.nn_ops import BinaryCrossEntropy, Erf, LogSoftmax, NllLoss, Softmax
+
+# ---- activations ----
+
+
+def relu(input, inplace=False):
+    return input.relu_() if inplace else input.relu()
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    # where, not clamp: torch's gradient is zero at the bounds themselves
+    result = where(input <= min_val, min_val, where(input >= max_val, max_val, input))
+    return input._inplace(result) if inplace else result
+
+
+def relu6(input, inplace=False):
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    result = where(input > 0, input, input * negative_slope)
+    return input._inplace(result) if inplace else result
+
+
+def elu(input, alpha=1.0, inplace=False):
+    # exp of min(x, 0): the branch where does not pick must not overflow (0 * inf = nan)
+    result = where(input > 0, input, (input.clamp(max=0).exp() - 1) * alpha)
+    return input._inplace(result) if inplace else result
+
+
+def gelu(input, approximate="none"):
+    if approximate == "tanh":
+        inner = (input + 0.044715 * input * input * input) * math.sqrt(2 / math.pi)
+        return 0.5 * input * (1 + inner.tanh())
+    if approximate != "none":
+        raise RuntimeError(f"approximate argument must be either none or tanh.")
+    return 0.5 * input * (1 + Erf.apply(input * (1 / math.sqrt(2))))
+
+
+def silu(input, inplace=False):
+    result = input * input.sigmoid()
+    return input._inplace(result) if inplace else result
+
+
+def sigmoid(input):
+    return input.sigmoid()
+
+
+def tanh(input):
+    return input.tanh()
+
+
+def logsigmoid(input):
+    # min(x, 0) - log(1 + exp(-|x|)): finite everywhere; minimum's tie rule gives 1/2 at 0
+    return input.minimum(0) - (-input.abs()).exp().log1p()
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    scaled = input * beta
+    # log(1 + exp(z)) = max(z, 0) + log(1 + exp(-|z|)), which never overflows
+    smooth = (scaled.maximum(0) + (-scaled.abs()).exp().log1p()) / beta
+    return where(scaled > threshold, input, smooth)
+
+
+def _softmax_dim(name, ndim):
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  "to include dim=X as an argument.", stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _softmax_apply(primitive, name, input, dim, dtype):
+    if dim is None:
+        dim = _softmax_dim(name, input.ndim)
+    if dtype is not None:
+        input = input.to(dtype)
+    if not input.is_floating_point():
+        raise RuntimeError(f'"{name}_lastdim_kernel_impl" not implemented for '
+                           f"'{_type_word(input)}'")
+    if input.ndim == 0:  # one element: work on it as a vector of one
+        return primitive.apply(input.reshape(1), _dim(dim, 1)).reshape(())
+    return primitive.apply(input, _dim(dim, input.ndim))
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    return _softmax_apply(Softmax, "softmax", input, dim, dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    return _softmax_apply(LogSoftmax, "log_softmax", input, dim, dtype)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    return softmax(-input, dim, dtype=dtype)
+
+
+# ---- dropout and linear ----
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        result = input * 0.0
+    else:
+        keep = creation.rand(input.shape, dtype=input.dtype, device=input.device) >= p
+        result = input * (keep.to(input.dtype) * (1.0 / (1.0 - p)))  # one scaled mask
+    return input._inplace(result) if inplace else result
+
+
+def linear(input, weight, bias=None):
+    """y = x Wᵀ + b. See torch.nn.functional.linear."""
+    result = input.matmul(weight.t()) if weight.ndim == 2 else input.matmul(weight)
+    return result if bias is None else result + bias
+
+
+# ---- losses ----
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _legacy_reduction(size_average, reduce, reduction):
+    """The deprecated size_average / reduce arguments, mapped to reduction as torch does."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    warnings.warn("size_average and reduce args will be deprecated, please use reduction='"
+                  f"{'none' if not reduce else 'mean' if size_average else 'sum'}' instead.")
+    return "none" if not reduce else "mean" if size_average else "sum"
+
+
+def _check_sizes(input, target, name, stacklevel=3):
+    if target.shape != input.shape:
+        warnings.warn(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.", stacklevel=stacklevel)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_sizes(input, target, "mse_loss")
+    diff = input - target
+    loss = diff * diff
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_sizes(input, target, "l1_loss")
+    loss = (input - target).abs()
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_sizes(input, target, "smooth_l1_loss")
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    diff = (input - target).abs()
+    if beta == 0.0:
+        return _reduce(diff, reduction)
+    return _reduce(where(diff < beta, 0.5 * diff * diff / beta, diff - 0.5 * beta), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    _check_sizes(input, target, "huber_loss")
+    diff = (input - target).abs()
+    loss = where(diff < delta, 0.5 * diff * diff, delta * (diff - 0.5 * delta))
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def _rows_and_classes(input, target):
+    """(N, C, d1, ...) logits and (N, d1, ...) targets as (M, C) rows and (M,) classes."""
+    if input.ndim == 0:
+        raise ValueError("Expected 1 or more dimensions (got 0)")
+    if input.ndim == 1:  # one sample: (C,) and a 0-d target
+        if target.ndim != 0:
+            raise RuntimeError(f"1D target tensor expects 0D input, but got {target.ndim}D")
+        return input.unsqueeze(0), target.reshape(1)
+    if target.ndim == 0 or input.shape[0] != target.shape[0]:
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
+                         f"batch_size ({target.shape[0] if target.ndim else 0}).")
+    if input.shape[:1] + input.shape[2:] != target.shape:
+        raise RuntimeError(f"size mismatch (got input: {list(input.shape)} , "
+                           f"target: {list(target.shape)})")
+    if input.ndim > 2:
+        input = input.movedim(1, -1).reshape(-1, input.shape[1])
+    return input, target.reshape(-1)
+
+
+def _check_classes(target, n_classes, ignore_index):
+    if target.dtype != dtypes.int64:
+        raise RuntimeError(f"expected scalar type Long but found {_type_word(target)}")
+    valid = target != ignore_index
+    bad = valid & ((target < 0) | (target >= n_classes))
+    if bad.any():
+        raise IndexError(f"Target {target[bad][0].item()} is out of bounds.")
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    rows, classes = _rows_and_classes(input, target)
+    _check_classes(classes, rows.shape[1], ignore_index)
+    if weight is not None and weight.shape != (rows.shape[1],):
+        raise RuntimeError(f"weight tensor should be defined either for all {rows.shape[1]} "
+                           f"classes or no classes but got weight tensor of shape: "
+                           f"{list(weight.shape)}")
+    loss = NllLoss.apply(rows, classes, weight, ignore_index, reduction)
+    return loss.reshape(target.shape) if reduction == "none" else loss
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    class_dim = 0 if input.ndim == 1 else 1
+    logp = log_softmax(input, class_dim)
+    if target.is_floating_point():
+        return _cross_entropy_probabilities(logp, target, weight, reduction, label_smoothing)
+    nll = nll_loss(logp, target, weight, None, ignore_index, None, reduction)
+    if label_smoothing == 0.0:
+        return nll
+    # as torch: (1 - ε) nll + ε/C · (-Σ_c w_c log p_c), with the nll's normaliser for the mean
+    n_classes = input.shape[class_dim]
+    weighted = logp if weight is None else logp * weight.reshape((-1,) + (1,) * (logp.ndim - 1 - class_dim))
+    smooth = -weighted.sum(class_dim)
+    ignored = target == ignore_index
+    smooth = where(ignored, 0.0, smooth)
+    if reduction == "mean":
+        kept = target[~ignored]
+        denominator = kept.numel() if weight is None else weight[kept].sum()
+        smooth = smooth.sum() / denominator
+    else:
+        smooth = _reduce(smooth, reduction)
+    return (1 - label_smoothing) * nll + smooth * (label_smoothing / n_classes)
+
+
+def _cross_entropy_probabilities(logp, target, weight, reduction, label_smoothing):
+    if logp.shape != target.shape:
+        raise RuntimeError(f"Expected target size {list(logp.shape)}, got {list(target.shape)}")
+    class_dim = 0 if logp.ndim == 1 else 1
+    n_classes = logp.shape[class_dim]
+    if label_smoothing > 0.0:
+        target = target * (1 - label_smoothing) + label_smoothing / n_classes
+    terms = logp * target
+    if weight is not None:
+        terms = terms * weight.reshape((-1,) + (1,) * (logp.ndim - 1 - class_dim))
+    if reduction == "mean":  # over the samples (and positions), not over the classes
+        return -terms.sum() / (logp.numel() / n_classes if logp.numel() else math.nan)
+    if reduction == "sum":
+        return -terms.sum()
+    if reduction == "none":
+        return -terms.sum(class_dim)
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if target.shape != input.shape:
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input "
+                         f"size ({input.shape}) is deprecated. Please ensure they have the same "
+                         "size.")
+    loss = BinaryCrossEntropy.apply(input, target.to(input.dtype))
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if target.shape != input.shape:
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size "
+                         f"({input.shape})")
+    # (1 - t) x - log σ(x), the positive term scaled by pos_weight: stable for any x
+    log_sigmoid = logsigmoid(input)
+    if pos_weight is None:
+        loss = (1 - target) * input - log_sigmoid
+    else:
+        loss = (1 - target) * input - ((pos_weight - 1) * target + 1) * log_sigmoid
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+# ---- encodings and padding ----
+
+
+def one_hot(tensor, num_classes=-1):
+    if tensor.dtype != dtypes.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        if tensor.numel() == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = tensor.max().item() + 1
+    if tensor.numel() and tensor.min().item() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if tensor.numel() and tensor.max().item() >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    classes = creation.arange(num_classes, device=tensor.device)
+    return (tensor.unsqueeze(-1) == classes).long()
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Constant padding (negative amounts crop). See torch.nn.functional.pad."""
+    if mode != "constant":
+        raise NotImplementedError(f"glasstorch has no pad mode {mode!r} yet")
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise RuntimeError("Padding length must be divisible by 2 and at most twice the "
+                           "number of dimensions of the input")
+    # pad lists (left, right) pairs from the last dim backwards
+    amounts = [(0, 0)] * (input.ndim - len(pad) // 2)
+    amounts += [(pad[i], pad[i + 1]) for i in range(len(pad) - 2, -1, -2)]
+    crop = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for (lo, hi), n in zip(amounts, input.shape))
+    input = input[crop]
+    shape = tuple(n + max(lo, 0) + max(hi, 0) for (lo, hi), n in zip(amounts, input.shape))
+    result = input.new_full(shape, 0 if value is None else value)
+    result[tuple(slice(max(lo, 0), max(lo, 0) + n) for (lo, _), n in zip(amounts, input.shape))] = input
+    return result
+
+
+# ---- helpers ----
+
+
+def _dim(dim, ndim):
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise IndexError(f"Dimension out of range (expected to be in range of "
+                         f"[{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got {dim})")
+    return dim % max(ndim, 1)
+
+
+def _type_word(t):
+    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool", "float32": "Float", "float64": "Double",
+            "float16": "Half"}[t._data.dtype.name]

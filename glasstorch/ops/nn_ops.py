@@ -1,0 +1,149 @@
+"""Primitives behind nn.functional: softmax, log_softmax, nll_loss and erf.
+
+Each could be composed from other ops, but these are on the hot path of every
+classifier (softmax regression, the MLP, LeNet, ...): one node each, with a
+numerically stable forward (shift by the row maximum) and a short backward.
+The compositions (cross_entropy, gelu, the other losses) are in nn/functional.py.
+"""
+
+import math
+
+from ..autograd.function import Function
+from .indexing import IndexPut
+
+
+class Softmax(Function):
+    _primitive = True
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        xp = ctx.xp
+        e = xp.exp(x - x.max(axis=dim, keepdims=True))  # shifted: exp never overflows
+        y = e / e.sum(axis=dim, keepdims=True)
+        ctx.dim = dim
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return y * (grad - (grad * y).sum(ctx.dim, keepdim=True)), None
+
+
+class LogSoftmax(Function):
+    _primitive = True
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        xp = ctx.xp
+        shifted = x - x.max(axis=dim, keepdims=True)  # log(sum(exp)) of numbers <= 0: finite
+        y = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        ctx.dim = dim
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad - y.exp() * grad.sum(ctx.dim, keepdim=True), None
+
+
+class NllLoss(Function):
+    """-weight[t] * x[i, t] for rows i of an (N, C) input, with classes t = target[i].
+
+    Rows whose target is ignore_index count for nothing, also in the mean's denominator.
+    """
+
+    _primitive = True
+
+    @staticmethod
+    def forward(ctx, x, target, weight, ignore_index, reduction):
+        xp = ctx.xp
+        rows = xp.arange(x.shape[0])
+        valid = target != ignore_index
+        target = xp.where(valid, target, 0)  # a safe column for ignored rows (weight 0)
+        w = valid.astype(x.dtype) if weight is None else weight[target] * valid
+        if reduction == "mean":
+            w = w / w.sum()  # 0 / 0 = nan when every row is ignored, as in torch
+        ctx.key, ctx.shape, ctx.reduction = (rows, target), x.shape, reduction
+        ctx.save_for_backward(w)
+        losses = -(x[rows, target] * w)
+        return losses if reduction == "none" else losses.sum()
+
+    @staticmethod
+    def backward(ctx, grad):
+        (w,) = ctx.saved_tensors
+        # the gradient of a pick is a put: -w * grad at (i, t_i), zeros elsewhere
+        zeros = grad.new_zeros(ctx.shape)
+        grad_x = IndexPut.apply(zeros, -(w * grad), ctx.key, True, False)
+        return grad_x, None, None, None, None
+
+
+class BinaryCrossEntropy(Function):
+    """-(t log x + (1 - t) log(1 - x)) elementwise, each log clamped at -100 like torch.
+
+    A primitive so that its gradient stays finite where a sigmoid saturated to exactly 0 or 1.
+    """
+
+    _primitive = True
+
+    @staticmethod
+    def forward(ctx, x, t):
+        xp = ctx.xp
+        if ((x < 0) | (x > 1)).any():
+            raise RuntimeError("all elements of input should be between 0 and 1")
+        ctx.save_for_backward(x, t)
+        return -(t * _clamped_log(x, xp) + (1 - t) * _clamped_log(1 - x, xp))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t = ctx.saved_tensors
+        grad_x = grad_t = None
+        if ctx.needs_input_grad[0]:
+            grad_x = grad * (x - t) / (x * (1 - x)).clamp(min=1e-12)  # torch's EPSILON
+        if ctx.needs_input_grad[1]:
+            grad_t = grad * ((1 - x).log().clamp(min=-100) - x.log().clamp(min=-100))
+        return grad_x, grad_t
+
+
+def _clamped_log(x, xp):
+    # max(log x, -100) without log(0)'s warning: exp(-100) is a float32 denormal, not zero
+    return xp.maximum(xp.log(xp.maximum(x, math.exp(-100))), -100).astype(x.dtype, copy=False)
+
+
+# erfc(z) for z >= 0 as a Chebyshev series in t = 2 / (2 + z) (Numerical Recipes, 3rd ed.,
+# section 6.2.2): accurate to about 1e-16, using only exp and arithmetic (numpy has no erf)
+_ERFC_COEFFICIENTS = (
+    -1.3026537197817094, 6.4196979235649026e-1, 1.9476473204185836e-2, -9.561514786808631e-3,
+    -9.46595344482036e-4, 3.66839497852761e-4, 4.2523324806907e-5, -2.0278578112534e-5,
+    -1.624290004647e-6, 1.303655835580e-6, 1.5626441722e-8, -8.5238095915e-8, 6.529054439e-9,
+    5.059343495e-9, -9.91364156e-10, -2.27365122e-10, 9.6467911e-11, 2.394038e-12,
+    -6.886027e-12, 8.94487e-13, 3.13092e-13, -1.12708e-13, 3.81e-16, 7.106e-15, -1.523e-15,
+    -9.4e-17, 1.21e-16, -2.8e-17,
+)
+
+
+def _erfc_nonnegative(z, xp):
+    t = 2 / (2 + z)
+    ty = 4 * t - 2
+    d = dd = 0.0
+    for c in _ERFC_COEFFICIENTS[:0:-1]:  # Clenshaw's recurrence
+        d, dd = ty * d - dd + c, d
+    return t * xp.exp(-z * z + 0.5 * (_ERFC_COEFFICIENTS[0] + ty * d) - dd)
+
+
+class Erf(Function):
+    _primitive = True
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = ctx.xp
+        z = xp.abs(x).astype("float64")
+        y = xp.sign(x) * (1 - _erfc_nonnegative(z, xp))
+        ctx.save_for_backward(x)
+        return y.astype(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * (2 / math.sqrt(math.pi)) * (-(x * x)).exp()

@@ -19,6 +19,7 @@ import io
 import os
 import pickle
 import secrets
+import typing
 import zipfile
 
 import numpy as np
@@ -75,7 +76,7 @@ class _Pickler(pickle._Pickler):
     small skeleton of the object goes through it, the tensor bytes are written directly.)
     """
 
-    dispatch = dict(pickle._Pickler.dispatch)
+    dispatch: typing.ClassVar[dict] = dict(pickle._Pickler.dispatch)
 
     def __init__(self, file):
         super().__init__(file, protocol=2)
@@ -89,7 +90,7 @@ class _Pickler(pickle._Pickler):
         return ("storage", storage_type, obj.key, "cpu", obj.array.size)
 
     def _save_global_name(self, obj):
-        self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode("utf-8"))
+        self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode())
         self.memoize(obj)
 
     def _save_tensor(self, tensor):
@@ -271,9 +272,10 @@ def _codecs_encode(text, encoding="latin1"):  # how protocol 2 writes bytes
 
 _ALLOWED = {
     ("collections", "OrderedDict"): collections.OrderedDict,
+    ("collections", "Counter"): collections.Counter,
     ("builtins", "set"): set,
-    ("builtins", "frozenset"): frozenset,
     ("builtins", "bytearray"): bytearray,
+    ("builtins", "complex"): complex,
     ("_codecs", "encode"): _codecs_encode,
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
     ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
@@ -281,6 +283,8 @@ _ALLOWED = {
     ("torch", "Size"): Size,
     ("torch", "device"): _device,
 }
+_ALLOWED.update({("__builtin__", name): value  # how protocol 2 spells builtins
+                 for (module, name), value in list(_ALLOWED.items()) if module == "builtins"})
 _ALLOWED.update({("torch", d.name): d for d in dtypes.ALL})
 _ALLOWED.update({("torch", name): _StorageType(d) for name, d in _STORAGE_DTYPES.items()})
 

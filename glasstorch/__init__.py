@@ -143,6 +143,7 @@ flip = Tensor.flip
 fliplr = Tensor.fliplr
 flipud = Tensor.flipud
 tile = Tensor.tile
+repeat_interleave = Tensor.repeat_interleave
 narrow = Tensor.narrow
 select = Tensor.select
 unbind = Tensor.unbind

@@ -426,6 +426,36 @@ class MovementMethods:
         size = self.shape[normalize_dim(dim, self.ndim)]
         return self.split(max(1, -(-size // chunks)), dim)
 
+    def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
+        Tensor = type(self)
+        if repeats is None:  # torch.repeat_interleave(counts): each index repeated counts[i] times
+            repeats, self = self, Tensor._wrap(self._xp.arange(self.numel()))
+        if dim is None:
+            self, dim = self.reshape(-1), 0
+        dim = normalize_dim(dim, self.ndim)
+        size = self.shape[dim] if self.ndim else 1
+        if isinstance(repeats, Tensor):
+            if repeats.ndim > 1 or repeats.numel() not in (1, size):
+                raise RuntimeError("repeats must have the same size as input along dim, but got "
+                                   f"repeats.size(0) = {repeats.numel()} and input.size({dim}) "
+                                   f"= {size}")
+            if repeats.numel() == 1:
+                repeats = repeats.item()
+        if isinstance(repeats, int):
+            if repeats < 0:
+                raise RuntimeError("repeats can not be negative")
+            # (.., n, ..) -> (.., n, 1, ..) expanded to (.., n, r, ..) -> (.., n·r, ..)
+            grown = self.unsqueeze(dim + 1)
+            shape = grown.shape[:dim + 1] + (repeats,) + grown.shape[dim + 2:]
+            return grown.expand(shape).reshape(self.shape[:dim] + (size * repeats,)
+                                               + self.shape[dim + 1:])
+        counts = repeats._data
+        if (counts < 0).any():
+            raise RuntimeError("repeats can not be negative")
+        xp = self._xp
+        index = Tensor._wrap(xp.repeat(xp.arange(size), counts))  # 0, 0, 1, 2, 2, 2, ...
+        return self.index_select(dim, index)
+
     def contiguous(self, memory_format=None):
         return self if self._data.flags.c_contiguous else self.clone()
 

@@ -1,0 +1,3 @@
+"""torch.utils: the helpers around the tensor (data loading)."""
+
+from . import data

@@ -165,3 +165,4 @@ inner = Tensor.inner
 # ---- the layers above the tensor: nn, optim, utils.data, serialization (one line each) ----
 from .serialization import load, save
 from . import optim
+from . import utils

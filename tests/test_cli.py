@@ -1,0 +1,140 @@
+"""`glasstorch run script.py`: unmodified PyTorch scripts run on glasstorch."""
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def glasstorch_cli(*args):
+    return subprocess.run([sys.executable, "-m", "glasstorch", *args], check=False,
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+
+def run(tmp_path, source, *args):
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent(source))
+    return glasstorch_cli("run", str(script), *args)
+
+
+def test_torch_and_its_submodules_are_glasstorch(tmp_path):
+    result = run(tmp_path, """
+        import sys
+        import torch
+        import torch.autograd
+        import torch.cuda as cuda
+        from torch import tensor
+        import glasstorch
+        x = tensor([1.0, 2.0], requires_grad=True)
+        (x * x).sum().backward()
+        print(x.grad)
+        print(torch.tensor is glasstorch.tensor, type(x) is glasstorch.Tensor)
+        print(torch.autograd.grad is glasstorch.autograd.grad, cuda.is_available())
+        print(sys.modules["torch"].__name__, sys.modules["torch.autograd"].__name__)
+        print("real torch imported:", any(m == "torch._C" for m in sys.modules))
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "tensor([2., 4.])",
+        "True True",
+        "True False",
+        "torch torch.autograd",
+        "real torch imported: False",
+    ]
+
+
+def test_argv_and_main(tmp_path):
+    result = run(tmp_path, """
+        import sys
+        if __name__ == "__main__":
+            print(sys.argv[1:], sys.argv[0].endswith("script.py"))
+    """, "--lr", "0.1", "data dir")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "['--lr', '0.1', 'data dir'] True\n"
+
+
+def test_d2l_resolves_to_glasstorch_d2l(tmp_path):
+    result = run(tmp_path, """
+        from d2l import torch as d2l
+        import glasstorch.d2l.torch
+        print(d2l.Timer is glasstorch.d2l.torch.Timer)
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "True\n"
+
+
+def test_missing_d2l_helpers_say_so(tmp_path):
+    result = run(tmp_path, """
+        import glasstorch.cli
+        glasstorch.cli.ALIASES["d2l"] = "glasstorch.no_such_module"  # as before d2l was written
+        from d2l import torch as d2l
+    """)
+    assert result.returncode == 1
+    assert "ModuleNotFoundError: glasstorch has no d2l helpers yet" in result.stderr
+
+
+def test_missing_attribute_names_what_the_script_wrote(tmp_path):
+    result = run(tmp_path, """
+        import torch
+        import torch.autograd as ag
+        try:
+            torch.frobnicate(1)
+        except AttributeError as error:
+            print(error)
+        try:
+            ag.no_such_thing
+        except AttributeError as error:
+            print(error)
+        print(hasattr(torch, "__wrapped__"))
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "glasstorch has no torch.frobnicate yet",
+        "glasstorch has no torch.autograd.no_such_thing yet",
+        "False",
+    ]
+
+
+def test_missing_submodule_names_it(tmp_path):
+    result = run(tmp_path, """
+        try:
+            import torch.no_such_module
+        except ModuleNotFoundError as error:
+            print(error, error.name)
+        import torchvision_is_not_aliased_but_this_is_missing
+    """)
+    assert result.returncode == 1
+    assert result.stdout == "glasstorch has no torch.no_such_module yet torch.no_such_module\n"
+    # an ordinary missing module keeps Python's own error; the traceback starts in the script
+    assert "No module named 'torchvision_is_not_aliased_but_this_is_missing'" in result.stderr
+    assert 'File "' + str(tmp_path / "script.py") in result.stderr
+    assert "runpy" not in result.stderr
+
+
+def test_uncaught_error_exits_1_and_sys_exit_code_passes_through(tmp_path):
+    failed = run(tmp_path, "import torch\ntorch.fft.rfft(torch.ones(4))\n")
+    assert failed.returncode == 1
+    assert failed.stderr.strip().endswith("AttributeError: glasstorch has no torch.fft yet")
+    exited = run(tmp_path, "import sys\nsys.exit(3)\n")
+    assert exited.returncode == 3
+
+
+def test_usage_errors_exit_2():
+    for args in ([], ["run"], ["walk", "x.py"]):
+        result = glasstorch_cli(*args)
+        assert result.returncode == 2
+        assert result.stderr.startswith("usage: glasstorch run script.py")
+    missing = glasstorch_cli("run", "no_such_script.py")
+    assert missing.returncode == 2
+    assert "no_such_script.py" in missing.stderr
+
+
+def test_console_script_points_at_main():
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    scripts = pyproject.split("[project.scripts]\n", 1)[1].split("\n\n", 1)[0]
+    assert scripts.splitlines() == ['glasstorch = "glasstorch.cli:main"']
+    from glasstorch import cli
+
+    assert cli.main(["run"]) == 2

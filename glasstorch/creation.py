@@ -42,6 +42,10 @@ def _as_array(data):
         return numpy.array(data)
     if isinstance(data, str):
         raise TypeError("new(): invalid data type 'str'")
+    if isinstance(data, (list, tuple)) and data and all(isinstance(d, numpy.generic) for d in data):
+        array = numpy.array(data)  # a list of numpy scalars keeps their dtype, as in torch
+        dtypes.from_numpy(array.dtype)
+        return array
     if isinstance(data, (list, tuple)) and _holds_tensors(data):
         data = _tensors_to_items(data)
     try:

@@ -1,3 +1,5 @@
 """torch.utils: the helpers around the tensor (data loading)."""
 
 from . import data
+
+__all__ = ["data"]

@@ -11,7 +11,9 @@ from ...dtypes import float64
 from ...ops.movement import stack
 
 _STRING_OR_OBJECT_DTYPE = re.compile(r"[SaUO]")
-_ERROR = "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
+_ERROR = (
+    "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
+)
 
 
 def _is_numpy(data):

@@ -192,6 +192,12 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     return _reduce(loss if weight is None else loss * weight, reduction)
 
 
+def _check_weight_is_constant(weight, name, argument="weight"):
+    if weight is not None and weight.requires_grad:
+        raise RuntimeError(f"The function '{name}' is not differentiable with respect to "
+                           f"argument '{argument}'. This input cannot have requires_grad True.")
+
+
 def _rows_and_classes(input, target):
     """(N, C, d1, ...) logits and (N, d1, ...) targets as (M, C) rows and (M,) classes."""
     if input.ndim == 0:
@@ -225,6 +231,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
+    _check_weight_is_constant(weight, "nll_loss_forward")
     rows, classes = _rows_and_classes(input, target)
     _check_classes(classes, rows.shape[1], ignore_index)
     if weight is not None and weight.shape != (rows.shape[1],):
@@ -288,6 +295,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input "
                          f"size ({input.shape}) is deprecated. Please ensure they have the same "
                          "size.")
+    _check_weight_is_constant(weight, "binary_cross_entropy")
     loss = BinaryCrossEntropy.apply(input, target.to(input.dtype))
     return _reduce(loss if weight is None else loss * weight, reduction)
 
@@ -298,6 +306,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size "
                          f"({input.shape})")
+    _check_weight_is_constant(weight, "binary_cross_entropy_with_logits")
+    _check_weight_is_constant(pos_weight, "binary_cross_entropy_with_logits", "pos_weight")
     # (1 - t) x - log σ(x), the positive term scaled by pos_weight: stable for any x
     log_sigmoid = logsigmoid(input)
     if pos_weight is None:

@@ -63,12 +63,20 @@ class NllLoss(Function):
         valid = target != ignore_index
         target = xp.where(valid, target, 0)  # a safe column for ignored rows (weight 0)
         w = valid.astype(x.dtype) if weight is None else weight[target] * valid
-        if reduction == "mean":
-            w = w / w.sum()  # 0 / 0 = nan when every row is ignored, as in torch
-        ctx.key, ctx.shape, ctx.reduction = (rows, target), x.shape, reduction
-        ctx.save_for_backward(w)
         losses = -(x[rows, target] * w)
-        return losses if reduction == "none" else losses.sum()
+        ctx.key, ctx.shape = (rows, target), x.shape
+        if reduction == "none":
+            ctx.save_for_backward(w)
+            return losses
+        if reduction == "sum":
+            ctx.save_for_backward(w)
+            return losses.sum()
+        total = w.sum()
+        if not total:  # every row ignored: the mean is nan and the gradient zero, as in torch
+            ctx.save_for_backward(w)
+            return xp.asarray(xp.nan, dtype=x.dtype)
+        ctx.save_for_backward(w / total)
+        return losses.sum() / total
 
     @staticmethod
     def backward(ctx, grad):
@@ -107,8 +115,9 @@ class BinaryCrossEntropy(Function):
 
 
 def _clamped_log(x, xp):
-    # max(log x, -100) without log(0)'s warning: exp(-100) is a float32 denormal, not zero
-    return xp.maximum(xp.log(xp.maximum(x, math.exp(-100))), -100).astype(x.dtype, copy=False)
+    positive = x > 0
+    log = xp.log(xp.where(positive, x, 1))  # no log(0) warning; those places get -100 below
+    return xp.where(positive, xp.maximum(log, -100), -100).astype(x.dtype, copy=False)
 
 
 # erfc(z) for z >= 0 as a Chebyshev series in t = 2 / (2 + z) (Numerical Recipes, 3rd ed.,

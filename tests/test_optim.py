@@ -71,26 +71,26 @@ def compare(torch, make_optimizer, dtype="float64", steps=STEPS):
 
 
 SGD_OPTIONS = {
-    "plain": dict(lr=0.1),
-    "momentum": dict(lr=0.05, momentum=0.9),
-    "dampening": dict(lr=0.05, momentum=0.9, dampening=0.3),
-    "nesterov": dict(lr=0.05, momentum=0.8, nesterov=True),
-    "weight_decay": dict(lr=0.1, weight_decay=0.05),
-    "weight_decay_momentum": dict(lr=0.05, momentum=0.9, weight_decay=0.01),
-    "maximize": dict(lr=0.01, maximize=True),
-    "maximize_nesterov_decay": dict(lr=0.01, momentum=0.5, nesterov=True, maximize=True,
-                                    weight_decay=0.1),
+    "plain": {"lr": 0.1},
+    "momentum": {"lr": 0.05, "momentum": 0.9},
+    "dampening": {"lr": 0.05, "momentum": 0.9, "dampening": 0.3},
+    "nesterov": {"lr": 0.05, "momentum": 0.8, "nesterov": True},
+    "weight_decay": {"lr": 0.1, "weight_decay": 0.05},
+    "weight_decay_momentum": {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.01},
+    "maximize": {"lr": 0.01, "maximize": True},
+    "maximize_nesterov_decay": {"lr": 0.01, "momentum": 0.5, "nesterov": True, "maximize": True,
+                                    "weight_decay": 0.1},
 }
 ADAM_OPTIONS = {
-    "defaults": dict(),
-    "lr": dict(lr=0.01),
-    "weight_decay": dict(lr=0.01, weight_decay=0.1),
-    "amsgrad": dict(lr=0.01, amsgrad=True),
-    "maximize": dict(lr=0.01, maximize=True),
-    "betas": dict(lr=0.02, betas=(0.5, 0.9)),
-    "eps": dict(lr=0.01, eps=1e-3),
-    "everything": dict(lr=0.01, betas=(0.8, 0.99), weight_decay=0.05, amsgrad=True,
-                       maximize=True),
+    "defaults": {},
+    "lr": {"lr": 0.01},
+    "weight_decay": {"lr": 0.01, "weight_decay": 0.1},
+    "amsgrad": {"lr": 0.01, "amsgrad": True},
+    "maximize": {"lr": 0.01, "maximize": True},
+    "betas": {"lr": 0.02, "betas": (0.5, 0.9)},
+    "eps": {"lr": 0.01, "eps": 1e-3},
+    "everything": {"lr": 0.01, "betas": (0.8, 0.99), "weight_decay": 0.05, "amsgrad": True,
+                       "maximize": True},
 }
 
 
@@ -106,7 +106,7 @@ def test_sgd_follows_torch(torch, name, dtype):
 def test_adam_follows_torch(torch, optimizer, name, dtype):
     options = ADAM_OPTIONS[name]
     if name == "defaults":  # lr=1e-3 moves too little in 25 steps for assert_moved
-        options = dict(lr=1e-3 * 10)
+        options = {"lr": 1e-3 * 10}
     compare(torch, lambda optim, params: getattr(optim, optimizer)(params, **options), dtype)
 
 
@@ -289,7 +289,7 @@ def test_step_with_closure(torch):
         params = make_params(lib, values)
         opt = lib.optim.SGD(params, lr=0.1, momentum=0.9)
 
-        def closure():
+        def closure(opt=opt, lib=lib, params=params):
             opt.zero_grad()
             loss = loss_of(lib, params, *data[0])
             loss.backward()
@@ -357,9 +357,9 @@ def assert_state_dicts_equal(ours, theirs, torch):
 
 
 OPTIMIZERS = {
-    "SGD": dict(lr=0.05, momentum=0.9, dampening=0.1),
-    "Adam": dict(lr=0.01, amsgrad=True),
-    "AdamW": dict(lr=0.01, weight_decay=0.1),
+    "SGD": {"lr": 0.05, "momentum": 0.9, "dampening": 0.1},
+    "Adam": {"lr": 0.01, "amsgrad": True},
+    "AdamW": {"lr": 0.01, "weight_decay": 0.1},
 }
 
 
@@ -462,20 +462,20 @@ def zeros_param(lib):
 
 
 INVALID = [
-    ("SGD", dict(lr=-1)),
-    ("SGD", dict(lr=0.1, momentum=-0.5)),
-    ("SGD", dict(lr=0.1, weight_decay=-1e-3)),
-    ("SGD", dict(lr=0.1, nesterov=True)),
-    ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.1, nesterov=True)),
-    ("Adam", dict(lr=-0.1)),
-    ("Adam", dict(eps=-1.0)),
-    ("Adam", dict(betas=(1.0, 0.999))),
-    ("Adam", dict(betas=(0.9, -0.1))),
-    ("Adam", dict(weight_decay=-0.5)),
-    ("Adam", dict(betas=(0, 0.9))),
-    ("AdamW", dict(lr=-2.5)),
-    ("AdamW", dict(betas=(0.9, 1.5))),
-    ("AdamW", dict(weight_decay=-1.0)),
+    ("SGD", {"lr": -1}),
+    ("SGD", {"lr": 0.1, "momentum": -0.5}),
+    ("SGD", {"lr": 0.1, "weight_decay": -1e-3}),
+    ("SGD", {"lr": 0.1, "nesterov": True}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "dampening": 0.1, "nesterov": True}),
+    ("Adam", {"lr": -0.1}),
+    ("Adam", {"eps": -1.0}),
+    ("Adam", {"betas": (1.0, 0.999)}),
+    ("Adam", {"betas": (0.9, -0.1)}),
+    ("Adam", {"weight_decay": -0.5}),
+    ("Adam", {"betas": (0, 0.9)}),
+    ("AdamW", {"lr": -2.5}),
+    ("AdamW", {"betas": (0.9, 1.5)}),
+    ("AdamW", {"weight_decay": -1.0}),
 ]
 
 

@@ -1,4 +1,6 @@
-"""Optimizer: the base class holding param_groups and per-parameter state. See torch.optim.Optimizer.
+"""Optimizer: the base of every optimizer, holding param_groups and per-parameter state.
+
+See torch.optim.Optimizer.
 
 A subclass passes its hyperparameters as `defaults` and writes `step`. Updates work on the
 parameters' arrays in place (`p._data`): no graph is recorded and no Tensor wrappers are made,
@@ -125,7 +127,7 @@ class Optimizer:
                     p.grad.zero_()
 
     def step(self, closure=None):
-        """Perform a single optimization step; `closure` re-evaluates the model, returns the loss."""
+        """One optimization step; `closure` re-evaluates the model and returns the loss."""
         raise NotImplementedError
 
     def _closure_loss(self, closure):
@@ -141,12 +143,14 @@ class Optimizer:
         Parameters are numbered in the order of the groups; the state tensors are not copied.
         """
         index_of = {}
+        start = 0
         param_groups = []
         for group in self.param_groups:
             packed = {k: v for k, v in group.items() if k != "params"}
-            for p in group["params"]:
-                index_of.setdefault(id(p), len(index_of))
+            index_of.update({id(p): i for i, p in enumerate(group["params"], start)
+                             if id(p) not in index_of})  # as torch: a repeat takes the last index
             packed["params"] = [index_of[id(p)] for p in group["params"]]
+            start += len(packed["params"])
             param_groups.append(packed)
         state = {(index_of[id(k)] if isinstance(k, Tensor) else k): v
                  for k, v in self.state.items()}

@@ -10,8 +10,8 @@ class SGD(Optimizer):
     """Implements SGD with momentum, as torch.optim.SGD. For each parameter θ with gradient:
 
         g ← -∇θ if maximize else ∇θ
-        g ← g + weight_decay·θ                      (if weight_decay ≠ 0)
-        b ← g  at the first step,                   (if momentum ≠ 0; b = state['momentum_buffer'])
+        g ← g + weight_decay·θ                  (if weight_decay ≠ 0)
+        b ← g  at the first step,               (if momentum ≠ 0; b is state['momentum_buffer'])
             momentum·b + (1 - dampening)·g  after
         g ← g + momentum·b  if nesterov else b
         θ ← θ - lr·g
@@ -29,9 +29,9 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         # foreach, differentiable and fused only select torch kernels; kept so that param groups,
         # state_dicts and repr match torch's
-        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                        nesterov=nesterov, maximize=maximize, foreach=foreach,
-                        differentiable=differentiable, fused=fused)
+        defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
+                    "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize,
+                    "foreach": foreach, "differentiable": differentiable, "fused": fused}
         super().__init__(params, defaults)
 
     def step(self, closure=None):

@@ -45,6 +45,35 @@ def test_torch_and_its_submodules_are_glasstorch(tmp_path):
     ]
 
 
+def test_utils_data_with_worker_processes(tmp_path):
+    result = run(tmp_path, """
+        import torch
+        from torch.utils import data
+        from torch.utils.data import DataLoader, TensorDataset
+        dataset = TensorDataset(torch.arange(6.0), torch.arange(6))
+        for X, y in DataLoader(dataset, batch_size=4, num_workers=2):
+            print(X, y)
+        print(data.DataLoader is DataLoader, data.__name__)
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "tensor([0., 1., 2., 3.]) tensor([0, 1, 2, 3])",
+        "tensor([4., 5.]) tensor([4, 5])",
+        "True torch.utils.data",
+    ]
+
+
+def test_submodule_reached_as_attribute_is_imported(tmp_path):
+    # like `import torch; torch.nn.Linear` in PyTorch; glasstorch/__init__ does not import d2l
+    result = run(tmp_path, """
+        import sys
+        import torch
+        print("glasstorch.d2l" in sys.modules, torch.d2l.Timer.__name__, torch.d2l.__name__)
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "False Timer torch.d2l\n"
+
+
 def test_argv_and_main(tmp_path):
     result = run(tmp_path, """
         import sys

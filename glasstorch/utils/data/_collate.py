@@ -48,7 +48,7 @@ def default_collate(batch):
     if isinstance(elem, collections.abc.Sequence):
         if any(len(sample) != len(elem) for sample in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        fields = [default_collate(list(samples)) for samples in zip(*batch)]
+        fields = [default_collate(samples) for samples in zip(*batch)]
         if isinstance(elem, tuple):
             return fields  # a plain tuple becomes a list, as in torch
         return _same_sequence(elem, fields)

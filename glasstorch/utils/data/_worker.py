@@ -54,7 +54,7 @@ class ExceptionWrapper:
             msg = _KeyErrorMessage(msg)  # KeyError would repr() the text and show "\n"s
         try:
             exception = self.exc_type(msg)
-        except Exception:  # an exception type that cannot be built from one string
+        except Exception:  # noqa: BLE001 -- an exception type that cannot be built from one string
             raise RuntimeError(msg) from None
         raise exception
 
@@ -97,7 +97,7 @@ def worker_loop(is_iterable, dataset, index_queue, data_queue, done_event, auto_
             if init_fn is not None:
                 init_fn(worker_id)
             fetcher = create_fetcher(is_iterable, dataset, auto_collation, collate_fn, drop_last)
-        except Exception:
+        except Exception:  # noqa: BLE001 -- every error goes to the main process
             init_exception = ExceptionWrapper(where=f"in DataLoader worker process {worker_id}")
 
         while _parent_is_alive(parent_pid):
@@ -126,7 +126,7 @@ def worker_loop(is_iterable, dataset, index_queue, data_queue, done_event, auto_
                             where=f"in DataLoader worker process {worker_id}")
                     else:
                         data = _IterableDatasetStopIteration(worker_id)
-                except Exception:
+                except Exception:  # noqa: BLE001 -- every error goes to the main process
                     data = ExceptionWrapper(where=f"in DataLoader worker process {worker_id}")
             data_queue.put((idx, data))
             del data, idx, index, r  # don't hold a batch while waiting for the next task

@@ -84,7 +84,8 @@ class ConcatDataset(Dataset):
             raise AssertionError("datasets should not be an empty iterable")
         for d in self.datasets:
             if isinstance(d, IterableDataset):
-                raise AssertionError("ConcatDataset does not support IterableDataset")
+                # torch raises AssertionError here
+                raise AssertionError("ConcatDataset does not support IterableDataset")  # noqa: TRY004
         self.cumulative_sizes = self.cumsum(self.datasets)
 
     def __len__(self):
@@ -109,7 +110,8 @@ class ChainDataset(IterableDataset):
     def __iter__(self):
         for d in self.datasets:
             if not isinstance(d, IterableDataset):
-                raise AssertionError("ChainDataset only supports IterableDataset")
+                # torch raises AssertionError here
+                raise AssertionError("ChainDataset only supports IterableDataset")  # noqa: TRY004
             yield from d
 
     def __len__(self):

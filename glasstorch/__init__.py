@@ -166,3 +166,4 @@ inner = Tensor.inner
 from .serialization import load, save
 from . import optim
 from . import utils
+from . import distributions

@@ -167,3 +167,4 @@ from .serialization import load, save
 from . import optim
 from . import utils
 from . import distributions
+from . import nn

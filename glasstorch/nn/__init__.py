@@ -1,0 +1,15 @@
+"""torch.nn: Module, Parameter, the layers, functional and init. One import line per file."""
+
+from . import functional, init
+from .modules.activation import (
+    ELU, GELU, Hardtanh, LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softplus, Tanh,
+)
+from .modules.container import ModuleDict, ModuleList, Sequential
+from .modules.dropout import Dropout
+from .modules.flatten import Flatten, Unflatten
+from .modules.linear import Identity, LazyLinear, Linear
+from .modules.loss import (
+    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss,
+)
+from .modules.module import Module
+from .parameter import Parameter, UninitializedParameter

@@ -447,3 +447,28 @@ class Seeds(gdata.Dataset):
     def __getitem__(self, i):
         info = gdata.get_worker_info()
         return {"index": i, "worker": info.id, "seed": info.seed, "init": _initialised_as}
+
+
+def test_spawned_workers_give_the_same_batches():
+    # "spawn" is the start method where fork does not exist: everything crosses by pickle
+    expected = batches(gdata.DataLoader(Slow(9), batch_size=2))
+    loader = gdata.DataLoader(Slow(9), batch_size=2, num_workers=2,
+                              multiprocessing_context="spawn")
+    assert batches(loader) == expected
+    assert wait_for_exit(multiprocessing.active_children()) == []
+
+
+class Sleepy(gdata.Dataset):
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        time.sleep(0.5)
+        return i
+
+
+def test_timeout_raises_and_shuts_workers_down():
+    loader = gdata.DataLoader(Sleepy(), batch_size=1, num_workers=2, timeout=0.1)
+    with pytest.raises(RuntimeError, match=r"DataLoader timed out after 0.1 seconds"):
+        next(iter(loader))
+    assert wait_for_exit(multiprocessing.active_children()) == []

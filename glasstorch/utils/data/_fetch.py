@@ -1,6 +1,9 @@
 """Fetchers: turn what the sampler yields (an index, or a batch of indices) into data.
 Used by the main process (num_workers=0) and by each worker process."""
 
+from ._collate import default_collate
+from .dataset import TensorDataset
+
 
 class _MapDatasetFetcher:
     def __init__(self, dataset, auto_collation, collate_fn, drop_last):
@@ -9,6 +12,11 @@ class _MapDatasetFetcher:
         self.collate_fn = collate_fn
 
     def fetch(self, possibly_batched_index):
+        if (self.auto_collation and self.collate_fn is default_collate
+                and type(self.dataset) is TensorDataset):
+            # One fancy index per tensor: what stacking the samples gives, without a Python
+            # loop over the batch (torch runs that loop in C++; here it would be the bottleneck).
+            return [t[list(possibly_batched_index)] for t in self.dataset.tensors]
         if self.auto_collation:
             if getattr(self.dataset, "__getitems__", None):
                 data = self.dataset.__getitems__(possibly_batched_index)

@@ -21,7 +21,8 @@ def relu(input, inplace=False):
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     # where, not clamp: torch's gradient is zero at the bounds themselves
-    result = where(input <= min_val, min_val, where(input >= max_val, max_val, input))
+    x = input._original() if inplace else input  # backward must not see the overwritten value
+    result = where(x <= min_val, min_val, where(x >= max_val, max_val, x))
     return input._inplace(result) if inplace else result
 
 
@@ -30,13 +31,15 @@ def relu6(input, inplace=False):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    result = where(input > 0, input, input * negative_slope)
+    x = input._original() if inplace else input
+    result = where(x > 0, x, x * negative_slope)
     return input._inplace(result) if inplace else result
 
 
 def elu(input, alpha=1.0, inplace=False):
     # exp of min(x, 0): the branch where does not pick must not overflow (0 * inf = nan)
-    result = where(input > 0, input, (input.clamp(max=0).exp() - 1) * alpha)
+    x = input._original() if inplace else input
+    result = where(x > 0, x, (x.clamp(max=0).exp() - 1) * alpha)
     return input._inplace(result) if inplace else result
 
 
@@ -50,7 +53,8 @@ def gelu(input, approximate="none"):
 
 
 def silu(input, inplace=False):
-    result = input * input.sigmoid()
+    x = input._original() if inplace else input
+    result = x * x.sigmoid()
     return input._inplace(result) if inplace else result
 
 
@@ -117,7 +121,8 @@ def dropout(input, p=0.5, training=True, inplace=False):
         result = input * 0.0
     else:
         keep = creation.rand(input.shape, dtype=input.dtype, device=input.device) >= p
-        result = input * (keep.to(input.dtype) * (1.0 / (1.0 - p)))  # one scaled mask
+        x = input._original() if inplace else input
+        result = x * (keep.to(input.dtype) * (1.0 / (1.0 - p)))  # one scaled mask
     return input._inplace(result) if inplace else result
 
 

@@ -178,11 +178,26 @@ def test_random_samplers_draw_valid_indices():
     assert sorted(subset) == [10, 20, 30, 40]
 
 
+def test_weighted_random_sampler_follows_the_weights():
+    draws = list(gdata.WeightedRandomSampler([0.2, 0.0, 0.8], 2000))
+    assert len(draws) == 2000 and set(draws) == {0, 2}
+    assert 0.75 < draws.count(2) / 2000 < 0.85
+    without = list(gdata.WeightedRandomSampler([1.0, 2.0, 0.0, 3.0], 3, replacement=False))
+    assert sorted(without) == [0, 1, 3]
+    seeded = [list(gdata.WeightedRandomSampler([1.0, 1.0, 1.0], 10,
+                                               generator=glasstorch.Generator().manual_seed(4)))
+              for _ in range(2)]
+    assert seeded[0] == seeded[1]
+
+
 @pytest.mark.parametrize("make", [
     lambda d: d.RandomSampler(range(3), replacement=1),
     lambda d: d.RandomSampler(range(3), num_samples=0),
     lambda d: d.BatchSampler(range(3), 0, False),
     lambda d: d.BatchSampler(range(3), 2, None),
+    lambda d: d.WeightedRandomSampler([0.5, 0.5], 0),
+    lambda d: d.WeightedRandomSampler([0.5, 0.5], 2, replacement=None),
+    lambda d: d.WeightedRandomSampler([[0.5, 0.5]], 2),
 ])
 def test_sampler_errors_match_torch(torch, make):
     with pytest.raises(Exception) as theirs:

@@ -2,8 +2,9 @@
 
 import itertools
 
-from ...creation import randint, randperm
-from ...random import Generator
+from ...creation import as_tensor, randint, randperm
+from ...dtypes import float64
+from ...random import Generator, rng
 
 
 def _random_seed(generator=None):
@@ -89,6 +90,35 @@ class SubsetRandomSampler(Sampler):
 
     def __len__(self):
         return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """`num_samples` indices drawn with probabilities proportional to `weights`."""
+
+    def __init__(self, weights, num_samples, replacement=True, generator=None):
+        if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
+            raise ValueError("num_samples should be a positive integer value, but got "
+                             f"num_samples={num_samples}")
+        if not isinstance(replacement, bool):
+            raise ValueError(  # noqa: TRY004 -- torch's type
+                f"replacement should be a boolean value, but got replacement={replacement}")
+        weights = as_tensor(weights, dtype=float64)
+        if len(weights.shape) != 1:
+            raise ValueError("weights should be a 1d sequence but given "
+                             f"weights have shape {tuple(weights.shape)}")
+        self.weights = weights
+        self.num_samples = num_samples
+        self.replacement = replacement
+        self.generator = generator
+
+    def __iter__(self):
+        # what torch.multinomial(weights, num_samples, replacement) draws
+        p = (self.weights / self.weights.sum()).numpy()
+        draws = rng(self.generator).choice(len(p), self.num_samples, self.replacement, p)
+        yield from draws.tolist()
+
+    def __len__(self):
+        return self.num_samples
 
 
 class BatchSampler(Sampler):

@@ -289,12 +289,30 @@ _ALLOWED.update({("torch", d.name): d for d in dtypes.ALL})
 _ALLOWED.update({("torch", name): _StorageType(d) for name, d in _STORAGE_DTYPES.items()})
 
 
-class _Unpickler(pickle.Unpickler):
-    """Knows only the globals in _ALLOWED; storages come from the zip archive."""
+class _Unpickler(pickle._Unpickler):
+    """Knows only the globals in _ALLOWED; storages come from the zip archive.
+
+    The pure-Python unpickler, so that BUILD (set an object's state) can be refused on
+    anything but a dict's attributes (a state_dict's `_metadata`): otherwise a file could
+    rewrite glasstorch.float32 or a class of ours for the rest of the process.
+    """
+
+    dispatch: typing.ClassVar[dict] = dict(pickle._Unpickler.dispatch)
 
     def __init__(self, file, read_storage):
         super().__init__(file, encoding="utf-8")
         self.read_storage = read_storage
+
+    def load_build(self):
+        target = self.stack[-2]
+        if type(target) not in (collections.OrderedDict, collections.Counter):
+            raise pickle.UnpicklingError(
+                f"glasstorch.load refused to set the state of a {type(target).__name__} object "
+                "(only a state_dict's metadata may be set this way)"
+            )
+        super().load_build()
+
+    dispatch[pickle.BUILD[0]] = load_build
 
     def find_class(self, module, name):
         try:

@@ -257,3 +257,22 @@ def test_save_creates_the_file_with_default_permissions(tmp_path):
     with open(tmp_path / "plain", "wb"):
         pass
     assert os.stat(tmp_path / "new.pt").st_mode == os.stat(tmp_path / "plain").st_mode
+
+
+def test_a_file_cannot_change_glasstorch_objects(tmp_path):
+    # GLOBAL torch.float32, then BUILD with a new `np`: would corrupt the dtype process-wide
+    evil = b"\x80\x02ctorch\nfloat32\nN}X\x02\x00\x00\x00npK\x01s\x86b."
+    with zipfile.ZipFile(tmp_path / "evil.pt", "w") as archive:
+        archive.writestr("archive/data.pkl", evil)
+    with pytest.raises(pickle.UnpicklingError, match="refused to set the state of a dtype"):
+        glasstorch.load(tmp_path / "evil.pt")
+    assert glasstorch.float32.np == np.float32
+
+
+def test_torch_state_dict_metadata_is_kept(tmp_path, torch):
+    net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3))
+    torch.save(net.state_dict(), tmp_path / "sd.pt")
+    loaded = glasstorch.load(tmp_path / "sd.pt")
+    assert list(loaded) == list(net.state_dict())
+    assert loaded._metadata == net.state_dict()._metadata
+    assert_same(loaded["1.num_batches_tracked"], net.state_dict()["1.num_batches_tracked"])

@@ -124,8 +124,8 @@ class _Pickler(pickle._Pickler):
         self.save_reduce(_TORCH_DEVICE, args, obj=dev)
 
     def save(self, obj, save_persistent_id=True):
-        if isinstance(obj, Tensor) and type(obj) not in self.dispatch:
-            return self._save_tensor(obj)  # subclasses (Parameter) included
+        if isinstance(obj, Tensor) and id(obj) not in self.memo:
+            return self._save_tensor(obj)  # subclasses (Parameter) included; seen ones: memo
         return super().save(obj, save_persistent_id)
 
     dispatch[_Global] = _save_global_name

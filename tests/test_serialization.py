@@ -149,6 +149,16 @@ def test_torch_views_sharing_one_storage(tmp_path, torch):
     assert loaded["base"][2, 0].item() == 12.0
 
 
+def test_one_tensor_twice_is_one_tensor_in_both(tmp_path, torch):
+    x = glasstorch.arange(3.0)
+    glasstorch.save({"a": x, "b": [x]}, tmp_path / "x.pt")
+    ours = glasstorch.load(tmp_path / "x.pt")
+    theirs = torch.load(tmp_path / "x.pt", weights_only=True)
+    assert ours["a"] is ours["b"][0] and theirs["a"] is theirs["b"][0]
+    with zipfile.ZipFile(tmp_path / "x.pt") as archive:  # one storage written
+        assert sum("/data/" in name for name in archive.namelist()) == 1
+
+
 def test_round_trip_through_both(tmp_path, torch):
     x = torch.randn(3, 4)
     torch.save({"x": x}, tmp_path / "a.pt")

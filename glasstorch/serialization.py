@@ -62,11 +62,20 @@ _TORCH_DEVICE = _Global("torch", "device")
 
 
 class _Storage:
-    """One contiguous array written as archive/data/<key>."""
+    """One contiguous array written as archive/data/<key>; location: "cpu" or "cuda:0"."""
 
-    def __init__(self, key, array):
+    def __init__(self, key, array, location):
         self.key = key
         self.array = array
+        self.location = location
+
+
+class _Rebuilt:
+    """A call to write as REDUCE inside another (the tensor inside _rebuild_parameter)."""
+
+    def __init__(self, func, args):
+        self.func = func
+        self.args = args
 
 
 class _Pickler(pickle._Pickler):
@@ -87,7 +96,7 @@ class _Pickler(pickle._Pickler):
             return None
         dtype = dtypes.from_numpy(obj.array.dtype)
         storage_type = _Global("torch", _STORAGE_NAMES[dtype])
-        return ("storage", storage_type, obj.key, "cpu", obj.array.size)
+        return ("storage", storage_type, obj.key, obj.location, obj.array.size)
 
     def _save_global_name(self, obj):
         self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode())
@@ -98,16 +107,17 @@ class _Pickler(pickle._Pickler):
         if not array.flags.c_contiguous:  # (not np.ascontiguousarray: it makes 0-d 1-d)
             array = array.copy(order="C")
         array = array.astype(array.dtype.newbyteorder("<"), copy=False)  # no-op on x86/ARM
-        storage = _Storage(str(len(self.storages)), array)
+        dev = tensor.device
+        location = "cpu" if dev.type == "cpu" else f"{dev.type}:{dev.index or 0}"
+        storage = _Storage(str(len(self.storages)), array, location)
         self.storages.append(storage)
         stride = _contiguous_stride(array.shape)
-        args = (storage, 0, tuple(array.shape), stride, tensor.requires_grad,
-                collections.OrderedDict())
-        if _is_parameter(tensor):
-            rebuilt = _Rebuilt(_REBUILD_TENSOR, args)
-            args = (rebuilt, tensor.requires_grad, collections.OrderedDict())
-            self.save_reduce(_REBUILD_PARAMETER, args, obj=tensor)
+        hooks = collections.OrderedDict()  # backward hooks: torch writes an empty one
+        if _is_parameter(tensor):  # as torch: the data without grad, inside _rebuild_parameter
+            data = _Rebuilt(_REBUILD_TENSOR, (storage, 0, array.shape, stride, False, hooks))
+            self.save_reduce(_REBUILD_PARAMETER, (data, tensor.requires_grad, hooks), obj=tensor)
         else:
+            args = (storage, 0, array.shape, stride, tensor.requires_grad, hooks)
             self.save_reduce(_REBUILD_TENSOR, args, obj=tensor)
 
     def _save_rebuilt(self, obj):
@@ -129,20 +139,10 @@ class _Pickler(pickle._Pickler):
         return super().save(obj, save_persistent_id)
 
     dispatch[_Global] = _save_global_name
+    dispatch[_Rebuilt] = _save_rebuilt
     dispatch[dtypes.dtype] = _save_dtype
     dispatch[Size] = _save_size
     dispatch[_device] = _save_device
-
-
-class _Rebuilt:
-    """A call to write as REDUCE inside another (the tensor inside _rebuild_parameter)."""
-
-    def __init__(self, func, args):
-        self.func = func
-        self.args = args
-
-
-_Pickler.dispatch[_Rebuilt] = _Pickler._save_rebuilt
 
 
 def _contiguous_stride(shape):
@@ -155,7 +155,7 @@ def _contiguous_stride(shape):
 
 def _is_parameter(tensor):
     try:
-        from .nn import Parameter  # nn sits above this layer in the import order only by file
+        from .nn import Parameter  # lazily: glasstorch/__init__ may import us before nn
     except ImportError:
         return False
     return isinstance(tensor, Parameter)

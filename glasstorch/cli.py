@@ -46,7 +46,10 @@ class AliasModule(types.ModuleType):
                 return importlib.import_module(f"{self.__name__}.{name}")
             raise AttributeError(f"glasstorch has no {self.__name__}.{name} yet") from None
         if isinstance(value, types.ModuleType) and value.__name__ == f"{real.__name__}.{name}":
-            return importlib.import_module(f"{self.__name__}.{name}")  # torch.nn, not glasstorch.nn
+            value = importlib.import_module(f"{self.__name__}.{name}")  # torch.nn, not glasstorch.nn
+        # kept, so the next `torch.ones` is a plain module-dict read (glasstorch's public names
+        # are not rebound at run time)
+        self.__dict__[name] = value
         return value
 
     def __dir__(self):

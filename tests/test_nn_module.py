@@ -487,3 +487,15 @@ def test_to_double_and_deepcopy(torch):
     np.testing.assert_array_equal(twin.encoder.weight.detach().numpy(), weight.detach().numpy())
     again = pickle.loads(pickle.dumps(mlp(glasstorch)))
     assert repr(again) == repr(mlp(glasstorch))
+
+
+def test_load_state_dict_assign_and_parameter_type_check(torch):
+    for lib in (glasstorch, torch):
+        net = lib.nn.Linear(2, 1)
+        net.register_buffer("count", lib.zeros(1))
+        weight, count = lib.ones(1, 2), lib.ones(1)
+        net.load_state_dict({"weight": weight, "bias": lib.zeros(1), "count": count}, assign=True)
+        assert type(net.weight) is lib.nn.Parameter and net.weight.requires_grad
+        assert net.weight.data_ptr() == weight.data_ptr() and net.count is count
+    with pytest.raises(TypeError, match="must be Tensor, not list"):
+        glasstorch.nn.Parameter([1.0, 2.0])  # torch fails later, with an AttributeError

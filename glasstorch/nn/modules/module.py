@@ -433,6 +433,13 @@ class Module:
                                   f"{value.shape} from checkpoint, the shape in current model "
                                   f"is {param.shape}.")
                 continue
+            if local_metadata.get("assign_to_params_buffers", False):
+                # assign=True: the checkpoint's tensors become the module's own
+                if isinstance(param, Parameter):
+                    value = value if isinstance(value, Parameter) else Parameter(
+                        value, param.requires_grad)
+                setattr(self, name, value)
+                continue
             with no_grad():
                 param.copy_(value)
         for key in state_dict if strict else ():
@@ -452,7 +459,8 @@ class Module:
         missing_keys, unexpected_keys, error_msgs = [], [], []
 
         def load(module, local_state_dict, prefix=""):
-            module._load_from_state_dict(local_state_dict, prefix, {}, True, missing_keys,
+            metadata = {"assign_to_params_buffers": assign}
+            module._load_from_state_dict(local_state_dict, prefix, metadata, True, missing_keys,
                                          unexpected_keys, error_msgs)
             for name, child in module._modules.items():
                 if child is not None:

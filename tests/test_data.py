@@ -58,6 +58,21 @@ def test_tensor_dataset_batches_and_len_match_torch(torch, batch_size, drop_last
     assert_same(list(ours), list(theirs), torch)
 
 
+def test_tensor_dataset_fast_batches_equal_collated_samples():
+    dataset = gdata.TensorDataset(glasstorch.randn(9, 2, 3), glasstorch.arange(9),
+                                  glasstorch.arange(9) > 4)
+    order = [[8, 0, 3], [5, 5], [1, 2, 4, 6, 7]]
+    fast = list(gdata.DataLoader(dataset, batch_sampler=order))
+    slow = list(gdata.DataLoader(dataset, batch_sampler=order,
+                                 collate_fn=lambda samples: gdata.default_collate(samples)))
+    assert len(fast) == len(slow) == 3
+    for a, b in zip(fast, slow):
+        assert type(a) is type(b) is list
+        for x, y in zip(a, b):
+            assert x.dtype == y.dtype and x.shape == y.shape
+            np.testing.assert_array_equal(x.numpy(), y.numpy())
+
+
 def test_batch_size_none_yields_samples_unbatched(torch):
     def loader(lib):
         samples = [np.array([i, i + 1], dtype=np.int32) for i in range(4)]

@@ -14,6 +14,7 @@ from .ops.elementwise import Clone, ElementwiseMethods, ToCopy, ToDevice
 from .ops.indexing import IndexingMethods
 from .ops.linalg import LinalgMethods
 from .ops.movement import MovementMethods
+from .ops.nn_ops import NnMethods
 from .ops.reduce import ReduceMethods
 
 _NON_LEAF_GRAD_WARNING = (
@@ -46,7 +47,7 @@ class Size(tuple):
 
 
 class Tensor(ArithmeticMethods, ElementwiseMethods, CompareMethods, ReduceMethods,
-             MovementMethods, IndexingMethods, LinalgMethods):
+             MovementMethods, IndexingMethods, LinalgMethods, NnMethods):
     """A multi-dimensional array with autograd. See torch.Tensor."""
 
     __slots__ = (

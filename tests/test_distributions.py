@@ -150,7 +150,7 @@ def test_multinomial_argument_errors(torch):
 
 
 def test_distributions_are_importable_like_torch():
-    import glasstorch.distributions as distributions
+    from glasstorch import distributions
 
     assert distributions.Normal is Normal and distributions.Multinomial is Multinomial
     assert isinstance(Normal(0.0, 1.0), distributions.Distribution)

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
+from oracle import check
 
 import glasstorch
-import glasstorch.nn as nn
-from oracle import check
+from glasstorch import nn
 
 ACTIVATIONS = [
     "ReLU()", "ReLU(inplace=True)", "ReLU6()", "ReLU6(inplace=True)", "LeakyReLU()",

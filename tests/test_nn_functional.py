@@ -5,12 +5,12 @@ import warnings
 
 import numpy as np
 import pytest
+from oracle import check
 
 import glasstorch
 import glasstorch.nn.functional as F
 from glasstorch.autograd import gradcheck, gradgradcheck
 from glasstorch.ops.nn_ops import Erf, LogSoftmax, Softmax
-from oracle import check
 
 SHAPES = [(7,), (3, 5), (2, 3, 4)]
 

@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
+from oracle import check
 
 import glasstorch
 import glasstorch.nn.functional as F
 from glasstorch.autograd import gradcheck, gradgradcheck
-from oracle import check
 
 REDUCTIONS = ["mean", "sum", "none"]
 

@@ -12,7 +12,7 @@ class Distribution:
     has_rsample = False
     arg_constraints = {}
 
-    def __init__(self, batch_shape=Size(), event_shape=Size(), validate_args=None):
+    def __init__(self, batch_shape=(), event_shape=(), validate_args=None):
         self._batch_shape = Size(batch_shape)
         self._event_shape = Size(event_shape)
 
@@ -24,17 +24,17 @@ class Distribution:
     def event_shape(self):
         return self._event_shape
 
-    def sample(self, sample_shape=Size()):
+    def sample(self, sample_shape=()):
         with grad_mode.no_grad():
             return self.rsample(sample_shape)
 
-    def rsample(self, sample_shape=Size()):
+    def rsample(self, sample_shape=()):
         raise NotImplementedError
 
     def sample_n(self, n):
         return self.sample(Size((n,)))
 
-    def _extended_shape(self, sample_shape=Size()):
+    def _extended_shape(self, sample_shape=()):
         return Size(tuple(sample_shape) + tuple(self._batch_shape) + tuple(self._event_shape))
 
     def __repr__(self):

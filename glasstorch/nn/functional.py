@@ -10,7 +10,7 @@ import warnings
 
 from .. import creation, dtypes
 from ..ops.elementwise import where
-from ..ops.nn_ops import BinaryCrossEntropy, Erf, LogSoftmax, NllLoss, Softmax
+from ..ops.nn_ops import BinaryCrossEntropy, NllLoss
 
 # ---- activations ----
 
@@ -48,8 +48,8 @@ def gelu(input, approximate="none"):
         inner = (input + 0.044715 * input * input * input) * math.sqrt(2 / math.pi)
         return 0.5 * input * (1 + inner.tanh())
     if approximate != "none":
-        raise RuntimeError(f"approximate argument must be either none or tanh.")
-    return 0.5 * input * (1 + Erf.apply(input * (1 / math.sqrt(2))))
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return 0.5 * input * (1 + (input * (1 / math.sqrt(2))).erf())
 
 
 def silu(input, inplace=False):
@@ -84,25 +84,18 @@ def _softmax_dim(name, ndim):
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def _softmax_apply(primitive, name, input, dim, dtype):
+def _softmax_apply(name, input, dim, dtype):
     if dim is None:
         dim = _softmax_dim(name, input.ndim)
-    if dtype is not None:
-        input = input.to(dtype)
-    if not input.is_floating_point():
-        raise RuntimeError(f'"{name}_lastdim_kernel_impl" not implemented for '
-                           f"'{_type_word(input)}'")
-    if input.ndim == 0:  # one element: work on it as a vector of one
-        return primitive.apply(input.reshape(1), _dim(dim, 1)).reshape(())
-    return primitive.apply(input, _dim(dim, input.ndim))
+    return getattr(input, name)(dim, dtype)
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
-    return _softmax_apply(Softmax, "softmax", input, dim, dtype)
+    return _softmax_apply("softmax", input, dim, dtype)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
-    return _softmax_apply(LogSoftmax, "log_softmax", input, dim, dtype)
+    return _softmax_apply("log_softmax", input, dim, dtype)
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
@@ -359,13 +352,6 @@ def pad(input, pad, mode="constant", value=None):
 
 
 # ---- helpers ----
-
-
-def _dim(dim, ndim):
-    if not -max(ndim, 1) <= dim < max(ndim, 1):
-        raise IndexError(f"Dimension out of range (expected to be in range of "
-                         f"[{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got {dim})")
-    return dim % max(ndim, 1)
 
 
 def _type_word(t):

@@ -10,6 +10,7 @@ import math
 
 from ..autograd.function import Function
 from .indexing import IndexPut
+from .operands import normalize_dim
 
 
 class Softmax(Function):
@@ -156,3 +157,26 @@ class Erf(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * (2 / math.sqrt(math.pi)) * (-(x * x)).exp()
+
+
+def _softmax(primitive, name, x, dim, dtype):
+    if dtype is not None:
+        x = x.to(dtype)
+    if not x.is_floating_point():
+        word = {"int64": "Long", "int32": "Int", "bool": "Bool"}.get(x._data.dtype.name, "Long")
+        raise RuntimeError(f'"{name}_lastdim_kernel_impl" not implemented for \'{word}\'')
+    dim = normalize_dim(dim, x.ndim)
+    if x.ndim == 0:  # one element: work on it as a vector of one
+        return primitive.apply(x.reshape(1), 0).reshape(())
+    return primitive.apply(x, dim)
+
+
+class NnMethods:
+    """Tensor methods for the primitives above (mixed into Tensor)."""
+
+    __slots__ = ()
+
+    def softmax(self, dim, dtype=None): return _softmax(Softmax, "softmax", self, dim, dtype)
+    def log_softmax(self, dim, dtype=None):
+        return _softmax(LogSoftmax, "log_softmax", self, dim, dtype)
+    def erf(self): return Erf.apply(self._as_float())

@@ -4,6 +4,7 @@ See torch.utils.data.dataset."""
 import bisect
 import itertools
 import math
+import types
 import warnings
 
 from ...creation import randperm
@@ -12,6 +13,8 @@ from ...random import default_generator
 
 class Dataset:
     """A map-style dataset: subclasses define __getitem__ (and usually __len__)."""
+
+    __class_getitem__ = classmethod(types.GenericAlias)  # Dataset[int] in type hints
 
     def __getitem__(self, index):
         raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")

@@ -1,6 +1,7 @@
 """Samplers: iterables over dataset indices (or batches of them). See torch.utils.data.sampler."""
 
 import itertools
+import types
 
 from ...creation import as_tensor, randint, randperm
 from ...dtypes import float64
@@ -15,6 +16,8 @@ def _random_seed(generator=None):
 
 class Sampler:
     """Base class: subclasses define __iter__ (over indices) and usually __len__."""
+
+    __class_getitem__ = classmethod(types.GenericAlias)  # Sampler[int] in type hints
 
     def __init__(self, data_source=None):
         pass

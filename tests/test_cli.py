@@ -74,6 +74,17 @@ def test_submodule_reached_as_attribute_is_imported(tmp_path):
     assert result.stdout == "False Timer torch.d2l\n"
 
 
+def test_torch_nn_functional(tmp_path):
+    result = run(tmp_path, """
+        import torch
+        import torch.nn.functional as F
+        from torch import nn
+        print(F.relu(torch.tensor([-1.0, 2.0])), F.__name__, nn.functional is F)
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "tensor([0., 2.]) torch.nn.functional True\n"
+
+
 def test_argv_and_main(tmp_path):
     result = run(tmp_path, """
         import sys
@@ -167,3 +178,21 @@ def test_console_script_points_at_main():
     from glasstorch import cli
 
     assert cli.main(["run"]) == 2
+
+
+def test_a_pytorch_training_script_runs_unmodified(tmp_path):
+    # the from-scratch linear regression example, written for PyTorch (import torch)
+    source = (ROOT / "examples" / "linear_regression_scratch.py").read_text()
+    source = source.replace("import glasstorch as torch", "import torch")
+    assert "glasstorch" not in source
+    for python in ([sys.executable], [sys.executable, "-m", "glasstorch", "run"]):  # torch, ours
+        script = tmp_path / "linreg.py"
+        script.write_text(source)
+        result = subprocess.run([*python, str(script)], check=False, capture_output=True,
+                                text=True, cwd=ROOT, timeout=60)
+        assert result.returncode == 0, result.stderr
+        errors = [line for line in result.stdout.splitlines() if line.startswith("error in")]
+        assert len(errors) == 2
+        for line in errors:
+            values = line.split("[", 1)[1].split("]", 1)[0]
+            assert all(abs(float(v)) < 0.01 for v in values.split(",")), line

@@ -33,6 +33,11 @@ def test_regression_losses_match_torch(name, kwargs, shape, reduction):
           shape, shape)
 
 
+def test_bad_beta_and_delta_raise_as_torch():
+    check(lambda lib, x, y: f(lib).smooth_l1_loss(x, y, beta=-1.0), (3,), (3,))
+    check(lambda lib, x, y: f(lib).huber_loss(x, y, delta=0.0), (3,), (3,))
+
+
 def test_mse_loss_broadcast_warns_like_torch(torch):
     with pytest.warns(UserWarning, match="Using a target size"):
         ours = F.mse_loss(glasstorch.ones(3, 1), glasstorch.zeros(3))

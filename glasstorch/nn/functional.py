@@ -185,6 +185,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     _check_sizes(input, target, "huber_loss")
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
     diff = (input - target).abs()
     loss = where(diff < delta, 0.5 * diff * diff, delta * (diff - 0.5 * delta))
     return _reduce(loss if weight is None else loss * weight, reduction)

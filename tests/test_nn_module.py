@@ -389,7 +389,7 @@ def test_setattr_registration_and_errors(torch):
             m.w = lib.nn.Parameter(lib.ones(1))
             m.kid = lib.nn.Linear(2, 2)
             m.plain = 1
-            results.append(_error(lambda: case(lib, m)))
+            results.append(_error(lambda lib=lib, m=m: case(lib, m)))
         assert results[0] == results[1]
     m = glasstorch.nn.Module()
     m.kid = glasstorch.nn.Linear(2, 2)

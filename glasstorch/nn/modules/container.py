@@ -56,7 +56,7 @@ class Sequential(Module):
     def __add__(self, other):
         if not isinstance(other, Sequential):
             raise ValueError("add operator supports only objects of Sequential class, but "
-                             f"{str(type(other))} is given.")
+                             f"{type(other)!s} is given.")
         return Sequential(*self, *other)
 
     def pop(self, index):

@@ -204,7 +204,7 @@ class Module:
     def __dir__(self):
         keys = list(object.__dir__(self))
         keys += list(self._parameters) + list(self._buffers) + list(self._modules)
-        return sorted(set(key for key in keys if not key[0].isdigit()))
+        return sorted({key for key in keys if not key[0].isdigit()})
 
     # ---- lookup ----
     def get_submodule(self, target):

@@ -59,7 +59,6 @@ class _MultiProcessingDataLoaderIter:
         self._rcvd_idx = 0  # index of the next task to hand out
         # task index -> (worker_id,) while outstanding, (worker_id, data) once it came early
         self._task_info = {}
-        self._tasks_outstanding = 0
         self._workers_status = [True] * self._num_workers  # False: its iterable ran out
         self._worker_queue_idx_cycle = itertools.cycle(range(self._num_workers))
         if not first_iter:
@@ -92,7 +91,6 @@ class _MultiProcessingDataLoaderIter:
             return
         self._index_queues[worker_id].put((self._send_idx, index))
         self._task_info[self._send_idx] = (worker_id,)
-        self._tasks_outstanding += 1
         self._send_idx += 1
 
     def __next__(self):
@@ -113,7 +111,6 @@ class _MultiProcessingDataLoaderIter:
                 return self._process_data(self._task_info.pop(self._rcvd_idx)[1])
 
             idx, data = self._get_data()
-            self._tasks_outstanding -= 1
             if isinstance(data, _worker._IterableDatasetStopIteration):
                 self._workers_status[data.worker_id] = False
                 self._try_put_index()

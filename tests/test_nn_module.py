@@ -499,3 +499,24 @@ def test_load_state_dict_assign_and_parameter_type_check(torch):
         assert net.weight.data_ptr() == weight.data_ptr() and net.count is count
     with pytest.raises(TypeError, match="must be Tensor, not list"):
         glasstorch.nn.Parameter([1.0, 2.0])  # torch fails later, with an AttributeError
+
+
+@pytest.mark.parametrize("batch", [(5,), (2, 3)])
+def test_bilinear_matches_torch(torch, batch):
+    net, tnet = glasstorch.nn.Bilinear(3, 4, 2), torch.nn.Bilinear(3, 4, 2)
+    assert repr(net) == repr(tnet) and list(net.state_dict()) == list(tnet.state_dict())
+    bound = 1 / np.sqrt(3)
+    assert np.abs(net.weight.detach().numpy()).max() <= bound
+    copy_from_torch(net, tnet)
+    x1, x2 = np.random.randn(*batch, 3).astype(np.float32), np.random.randn(*batch, 4).astype(
+        np.float32)
+    a, b = glasstorch.tensor(x1, requires_grad=True), glasstorch.tensor(x2, requires_grad=True)
+    ta, tb = torch.tensor(x1, requires_grad=True), torch.tensor(x2, requires_grad=True)
+    y, ty = net(a, b), tnet(ta, tb)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-5, atol=1e-5)
+    (y**2).sum().backward()
+    (ty**2).sum().backward()
+    for got, want in [(a.grad, ta.grad), (b.grad, tb.grad), (net.weight.grad, tnet.weight.grad),
+                      (net.bias.grad, tnet.bias.grad)]:
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-4, atol=1e-5)
+    assert glasstorch.nn.Bilinear(3, 4, 2, bias=False).bias is None

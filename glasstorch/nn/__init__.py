@@ -7,7 +7,7 @@ from .modules.activation import (
 from .modules.container import ModuleDict, ModuleList, Sequential
 from .modules.dropout import Dropout
 from .modules.flatten import Flatten, Unflatten
-from .modules.linear import Identity, LazyLinear, Linear
+from .modules.linear import Bilinear, Identity, LazyLinear, Linear
 from .modules.loss import (
     BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss,
 )

@@ -125,6 +125,16 @@ def linear(input, weight, bias=None):
     return result if bias is None else result + bias
 
 
+def bilinear(input1, input2, weight, bias=None):
+    """y_k = x1ᵀ A_k x2 + b_k, with weight A of shape (out, in1, in2). See torch.nn.Bilinear."""
+    batch = input1.shape[:-1]
+    x1 = input1.reshape(-1, input1.shape[-1])
+    x2 = input2.reshape(-1, input2.shape[-1])
+    # (N, in1) @ (out, in1, in2) -> (out, N, in2); times x2 and summed over in2 -> (out, N)
+    result = (x1.matmul(weight) * x2).sum(-1).t().reshape(*batch, weight.shape[0])
+    return result if bias is None else result + bias
+
+
 # ---- losses ----
 
 

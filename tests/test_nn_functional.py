@@ -5,7 +5,10 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from oracle import check
+from strategies import arrays, shapes
 
 import glasstorch
 import glasstorch.nn.functional as F
@@ -63,6 +66,15 @@ def test_erf_matches_torch_over_a_wide_range(torch):
                                         ((2, 3, 4), 1), ((), 0)])
 def test_softmax_and_log_softmax_match_torch(fn, shape, dim):
     check(lambda lib, x: getattr(f(lib), fn.__name__)(x, dim), shape, low=-5, high=5)
+
+
+@given(data=st.data())
+def test_softmax_over_random_shapes_and_dims(data):
+    shape = data.draw(shapes(min_dims=1, max_dims=4))
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    x = data.draw(arrays(shape, low=-10, high=10))
+    for name in ("softmax", "log_softmax"):
+        check(lambda lib, x: getattr(f(lib), name)(x, dim), x)
 
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax", "softmin"])

@@ -2,7 +2,10 @@
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from oracle import check
+from strategies import shapes
 
 import glasstorch
 import glasstorch.nn.functional as F
@@ -101,6 +104,20 @@ def test_nll_loss_weight_and_ignore_index(reduction):
           (5, 4), target)
     check(lambda lib, x, t: f(lib).nll_loss(x, t, ignore_index=3, reduction=reduction),
           (5, 4), labels(0, 3, 2, 1, 3))
+
+
+@given(data=st.data())
+def test_cross_entropy_over_random_shapes(data):
+    shape = data.draw(shapes(min_dims=1, max_dims=4, min_side=1))
+    n_classes = shape[0] if len(shape) == 1 else shape[1]
+    target_shape = () if len(shape) == 1 else shape[:1] + shape[2:]
+    seed = data.draw(st.integers(0, 2**16))
+    target = np.random.default_rng(seed).integers(-1, n_classes, target_shape)  # -1: ignored
+    reduction = data.draw(st.sampled_from(REDUCTIONS))
+    smoothing = data.draw(st.sampled_from([0.0, 0.25]))
+    check(lambda lib, x, t: f(lib).cross_entropy(x, t, ignore_index=-1, reduction=reduction,
+                                                 label_smoothing=smoothing), shape, target,
+          seed=seed)
 
 
 def test_every_target_ignored_gives_torch_result():

@@ -19,6 +19,10 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
         xp = ctx.xp
+        ctx.dim = dim
+        if x.shape[dim] == 0:  # nothing to normalise (and max has no identity)
+            ctx.save_for_backward(x)
+            return x.copy()
         e = xp.exp(x - x.max(axis=dim, keepdims=True))  # shifted: exp never overflows
         y = e / e.sum(axis=dim, keepdims=True)
         ctx.dim = dim
@@ -37,6 +41,10 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
         xp = ctx.xp
+        ctx.dim = dim
+        if x.shape[dim] == 0:
+            ctx.save_for_backward(x)
+            return x.copy()
         shifted = x - x.max(axis=dim, keepdims=True)  # log(sum(exp)) of numbers <= 0: finite
         y = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
         ctx.dim = dim

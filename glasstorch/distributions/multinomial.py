@@ -7,6 +7,9 @@ from ..ops.movement import cat
 from .distribution import Distribution
 
 
+_EPS = {"float32": 1.1920928955078125e-07, "float64": 2.220446049250313e-16}  # finfo(dtype).eps
+
+
 class Multinomial(Distribution):
     arg_constraints = {"probs": "simplex", "logits": "real_vector"}
 
@@ -31,8 +34,8 @@ class Multinomial(Distribution):
             self.probs = self.logits.exp()  # the logits are normalised already
             return self.probs
         if name == "logits":
-            eps = 1.1920928955078125e-07 if self.probs.dtype.itemsize == 4 else 2.220446049250313e-16
-            self.logits = self.probs.clamp(min=eps, max=1 - eps).log()  # torch's clamp_probs
+            eps = _EPS.get(self.probs._data.dtype.name, _EPS["float32"])  # torch's clamp_probs
+            self.logits = self.probs.clamp(min=eps, max=1 - eps).log()
             return self.logits
         raise AttributeError(f"'Multinomial' object has no attribute '{name}'")
 

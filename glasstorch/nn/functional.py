@@ -10,6 +10,7 @@ import warnings
 
 from .. import creation, dtypes
 from ..ops.elementwise import where
+from ..ops.linalg import addmm
 from ..ops.nn_ops import BinaryCrossEntropy, NllLoss
 
 # ---- activations ----
@@ -121,6 +122,11 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 def linear(input, weight, bias=None):
     """y = x Wᵀ + b. See torch.nn.functional.linear."""
+    if bias is not None and weight.ndim == 2 and input.ndim >= 1:
+        # one fused node on the rows, as torch records it (AddmmBackward0; ViewBackward0 if N-D)
+        rows = input if input.ndim == 2 else input.reshape(-1, input.shape[-1])
+        result = addmm(bias, rows, weight.t())
+        return result if input.ndim == 2 else result.reshape(*input.shape[:-1], weight.shape[0])
     result = input.matmul(weight.t()) if weight.ndim == 2 else input.matmul(weight)
     return result if bias is None else result + bias
 
@@ -266,7 +272,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         return nll
     # as torch: (1 - ε) nll + ε/C · (-Σ_c w_c log p_c), with the nll's normaliser for the mean
     n_classes = input.shape[class_dim]
-    weighted = logp if weight is None else logp * weight.reshape((-1,) + (1,) * (logp.ndim - 1 - class_dim))
+    weighted = logp if weight is None else logp * _along_classes(weight, logp.ndim, class_dim)
     smooth = -weighted.sum(class_dim)
     ignored = target == ignore_index
     smooth = where(ignored, 0.0, smooth)
@@ -279,6 +285,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     return (1 - label_smoothing) * nll + smooth * (label_smoothing / n_classes)
 
 
+def _along_classes(weight, ndim, class_dim):
+    """A per-class weight shaped to broadcast along the class dim of an ndim-d input."""
+    return weight.reshape((-1,) + (1,) * (ndim - 1 - class_dim))
+
+
 def _cross_entropy_probabilities(logp, target, weight, reduction, label_smoothing):
     if logp.shape != target.shape:
         raise RuntimeError(f"Expected target size {list(logp.shape)}, got {list(target.shape)}")
@@ -288,7 +299,7 @@ def _cross_entropy_probabilities(logp, target, weight, reduction, label_smoothin
         target = target * (1 - label_smoothing) + label_smoothing / n_classes
     terms = logp * target
     if weight is not None:
-        terms = terms * weight.reshape((-1,) + (1,) * (logp.ndim - 1 - class_dim))
+        terms = terms * _along_classes(weight, logp.ndim, class_dim)
     if reduction == "mean":  # over the samples (and positions), not over the classes
         return -terms.sum() / (logp.numel() / n_classes if logp.numel() else math.nan)
     if reduction == "sum":
@@ -359,7 +370,8 @@ def pad(input, pad, mode="constant", value=None):
     input = input[crop]
     shape = tuple(n + max(lo, 0) + max(hi, 0) for (lo, hi), n in zip(amounts, input.shape))
     result = input.new_full(shape, 0 if value is None else value)
-    result[tuple(slice(max(lo, 0), max(lo, 0) + n) for (lo, _), n in zip(amounts, input.shape))] = input
+    inside = tuple(slice(max(lo, 0), max(lo, 0) + n) for (lo, _), n in zip(amounts, input.shape))
+    result[inside] = input
     return result
 
 

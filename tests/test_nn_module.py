@@ -520,3 +520,57 @@ def test_bilinear_matches_torch(torch, batch):
                       (net.bias.grad, tnet.bias.grad)]:
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-4, atol=1e-5)
     assert glasstorch.nn.Bilinear(3, 4, 2, bias=False).bias is None
+
+
+def test_d2l_parameter_management_prints_like_torch(torch):
+    """The book's parameter-management section: every print equal to PyTorch's."""
+
+    def run(lib):
+        nn = lib.nn
+
+        def block1():
+            return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 4), nn.ReLU())
+
+        def block2():
+            net = nn.Sequential()
+            for i in range(2):
+                net.add_module(f"block {i}", block1())
+            return net
+
+        rgnet = nn.Sequential(block2(), nn.Linear(4, 1))
+        for p in rgnet.parameters():  # the same values in both libraries
+            p.data = lib.arange(p.numel(), dtype=lib.float32).reshape(p.shape) / 10 - 1
+        X = lib.ones(2, 4)
+        out = [str(rgnet), str(rgnet(X)), str(rgnet[0][1][0].bias.data)]
+        net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+        net.load_state_dict({k: lib.ones(v.shape) / 4 for k, v in net.state_dict().items()})
+        out += [str(net[2].state_dict()), str(net[2].bias), str(net[2].bias.data)]
+        out += [str(net[2].weight.grad is None)]
+        out += [str([(name, param.shape) for name, param in net[0].named_parameters()])]
+        out += [str([(name, param.shape) for name, param in net.named_parameters()])]
+        out += [str(net.state_dict()["2.bias"].data)]
+        shared = nn.Linear(8, 8)
+        net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), shared, nn.ReLU(), shared,
+                            nn.ReLU(), nn.Linear(8, 1))
+        net[2].weight.data[0, 0] = 100
+        out += [str(net[2].weight.data[0] == net[4].weight.data[0]), str(net[4].weight[0, 0])]
+        return out
+
+    got, want = run(glasstorch), run(torch)
+    for g, w in zip(got, want):
+        assert g == w
+    assert len(got) == len(want) == 12
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (2, 4, 3), (3,)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_records_torch_node_names(torch, shape, bias):
+    net, tnet = glasstorch.nn.Linear(3, 2, bias=bias), torch.nn.Linear(3, 2, bias=bias)
+    copy_from_torch(net, tnet)
+    x = np.random.randn(*shape).astype(np.float32)
+    y, ty = net(glasstorch.tensor(x)), tnet(torch.tensor(x))
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-5, atol=1e-6)
+    if bias or len(shape) == 2:  # torch's UnsafeView/Squeeze nodes without bias are not ours
+        assert y.grad_fn.name() == ty.grad_fn.name()
+    with pytest.raises(RuntimeError, match="mat1 and mat2 shapes cannot be multiplied"):
+        net(glasstorch.randn(4, 5))

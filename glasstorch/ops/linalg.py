@@ -51,6 +51,30 @@ class Bmm(Mm):
     """Same math as Mm; its own class only to carry torch's node name."""
 
 
+class Addmm(Function):
+    """c + a @ b for matrices in one node (F.linear's, as in torch: AddmmBackward0).
+
+    c comes pre-expanded to the result's shape, so its gradient is just `grad`.
+    """
+
+    _primitive = True
+
+    @staticmethod
+    def forward(ctx, c, a, b):
+        ctx.save_for_backward(b if ctx.needs_input_grad[1] else None,
+                              a if ctx.needs_input_grad[2] else None)
+        y = ctx.xp.matmul(a, b)
+        y += c  # into the fresh product: no second output array
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        b, a = ctx.saved_tensors
+        grad_a = Mm.apply(grad, b.mT) if b is not None else None
+        grad_b = Mm.apply(a.mT, grad) if a is not None else None
+        return (grad if ctx.needs_input_grad[0] else None), grad_a, grad_b
+
+
 class Einsum(Function):
     _primitive = True
 
@@ -173,6 +197,20 @@ def _matrix_product(a, b, cls=Mm):
             if b._requires_grad and b_shape[:-2] != batch:
                 b = b.expand(batch + b_shape[-2:])
     return cls.apply(a, b)
+
+
+def addmm(c, a, b):
+    """c + a @ b for matrices a and b, c broadcast to the result (torch.addmm, beta=alpha=1)."""
+    if a.ndim != 2 or b.ndim != 2:
+        raise RuntimeError(f"{'mat1' if a.ndim != 2 else 'mat2'} must be a matrix")
+    _same_dtype(a, b)
+    if a._data.shape[1] != b._data.shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({'x'.join(map(str, a.shape))} and "
+            f"{'x'.join(map(str, b.shape))})")
+    shape = (a._data.shape[0], b._data.shape[1])
+    c = c.to(a.dtype)
+    return Addmm.apply(c if c.shape == shape else c.expand(shape), a, b)
 
 
 def dot(a, b):

@@ -574,3 +574,31 @@ def test_linear_records_torch_node_names(torch, shape, bias):
         assert y.grad_fn.name() == ty.grad_fn.name()
     with pytest.raises(RuntimeError, match="mat1 and mat2 shapes cannot be multiplied"):
         net(glasstorch.randn(4, 5))
+
+
+def test_parameter_list_and_dict_match_torch(torch):
+    def ops(lib):
+        nn = lib.nn
+        plist = nn.ParameterList([nn.Parameter(lib.ones(2, 3)), lib.zeros(4)])
+        plist.append(lib.ones(1, dtype=lib.float64))
+        plist += [nn.Parameter(lib.ones(5))]
+        out = [repr(plist), len(plist), list(plist.state_dict()), type(plist[1]).__name__]
+        out += [repr(plist[1:3]), [tuple(p.shape) for p in plist], plist[-1].requires_grad]
+        out.append(_error(lambda: plist[9]))
+        out.append(_error(lambda: plist(1)))
+        pdict = nn.ParameterDict({"b": lib.ones(2), "a": nn.Parameter(lib.zeros(3))})
+        pdict["c"] = lib.ones(1, 1)
+        pdict.update([("d", lib.ones(2))])
+        out += [repr(pdict), list(pdict), list(pdict.keys()), "a" in pdict, len(pdict)]
+        out += [tuple(pdict.pop("b").shape), list(pdict.state_dict()), pdict.get("zz", 3)]
+        out += [[k for k, _ in pdict.items()], len(list(pdict.values()))]
+        holder = nn.Module()
+        holder.ps = pdict
+        holder.pl = plist
+        out += [list(holder.state_dict()), repr(holder), len(list(holder.parameters()))]
+        out.append(_error(lambda: pdict[3]))
+        pdict.clear()
+        out.append(len(pdict))
+        return out
+
+    assert ops(glasstorch) == ops(torch)

@@ -290,7 +290,9 @@ def test_zero_grad_and_requires_grad():
     net = mlp(glasstorch)
     net(glasstorch.randn(3, 4)).sum().backward()
     assert all(p.grad is not None for p in net.parameters())
+    grads = [p.grad for p in net.parameters()]
     net.zero_grad(set_to_none=False)
+    assert all(p.grad is g for p, g in zip(net.parameters(), grads))
     assert all(p.grad is not None and p.grad.abs().sum().item() == 0 for p in net.parameters())
     net.zero_grad()
     assert all(p.grad is None for p in net.parameters())

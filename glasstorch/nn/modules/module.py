@@ -322,7 +322,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             else:
-                p._grad = p._grad.detach()
+                p._grad.detach_()  # in place: whoever holds p.grad sees the zeros
                 p._grad.zero_()
 
     def apply(self, fn):

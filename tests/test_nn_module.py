@@ -604,3 +604,27 @@ def test_parameter_list_and_dict_match_torch(torch):
         return out
 
     assert ops(glasstorch) == ops(torch)
+
+
+def test_repr_with_none_child_and_multiline_extra_repr(torch):
+    def build(lib):
+        class Gate(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.inner = lib.nn.Sequential(lib.nn.Linear(2, 2))
+                self.dropped = lib.nn.Linear(1, 1)
+                self.dropped = None
+
+            def extra_repr(self):
+                return "mode=gated\nthreshold=0.5"
+
+        class Plain(lib.nn.Module):
+            def extra_repr(self):
+                return "alpha=1\nbeta=2"
+
+        return lib.nn.Sequential(Gate(), Plain(), lib.nn.ModuleList([Plain(), Plain()]))
+
+    net, tnet = build(glasstorch), build(torch)
+    assert repr(net) == repr(tnet)
+    assert list(net.state_dict()) == list(tnet.state_dict())
+    assert [n for n, _ in net.named_modules()] == [n for n, _ in tnet.named_modules()]

@@ -58,3 +58,29 @@ def test_data_preprocessing_gives_the_notes_tensors(tmp_path, capsys):
     assert ("tensor([[3., 1., 0.],\n        [2., 0., 1.],\n        [4., 0., 1.],\n"
             "        [3., 0., 1.]], dtype=torch.float64)\ntensor([127500, 106000, 178100, 140000])"
             in out)
+
+
+def test_concise_linear_regression_learns_w_and_b(capsys):
+    w_error, b_error = load_example("linear_regression_concise").main()
+    assert float(w_error.abs().max()) < 0.01
+    assert float(b_error.abs().max()) < 0.01
+    assert "epoch 3, loss" in capsys.readouterr().out
+
+
+# The real Fashion-MNIST (Debian's dataset-fashion-mnist, installed by .ci/run). These are
+# shortened runs; the full 10-epoch results are in the README.
+
+
+@pytest.mark.parametrize("name, epochs, floor", [
+    ("softmax_regression_scratch", 1, 0.70),
+    ("softmax_regression_concise", 1, 0.70),
+    ("mlp", 2, 0.75),
+])
+def test_fashion_mnist_training_learns(name, epochs, floor, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    train_loss, train_acc, test_acc = load_example(name).main(num_epochs=epochs)
+    assert test_acc > floor  # chance is 0.1
+    assert train_acc > 0.6 and train_loss < 1.0
+    out = capsys.readouterr().out
+    assert f"epoch {epochs}: train loss" in out and "examples/sec" in out
+    assert any(p.suffix == ".png" and p.stat().st_size > 0 for p in tmp_path.iterdir())

@@ -145,3 +145,30 @@ def test_plot_accepts_tensors_that_require_grad(tmp_path):
 def test_try_gpu_falls_back_to_cpu():
     assert d2l.try_gpu() == glasstorch.device("cpu")
     assert d2l.try_all_gpus() == [glasstorch.device("cpu")]
+
+
+def test_train_ch3_and_predict_ch3_on_separable_images(tmp_path, monkeypatch, capsys):
+    """The book's chapter-3 loop (with its own accuracy asserts) on easy 28x28 classes."""
+    from glasstorch import nn
+    from glasstorch.utils import data
+
+    monkeypatch.chdir(tmp_path)
+    glasstorch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, 600)
+    centers = rng.random((10, 1, 28, 28)).astype(np.float32)
+    images = centers[labels] + 0.1 * rng.standard_normal((600, 1, 28, 28)).astype(np.float32)
+    dataset = data.TensorDataset(glasstorch.from_numpy(images), glasstorch.from_numpy(labels))
+    train_iter = data.DataLoader(dataset, batch_size=32, shuffle=True)
+    test_iter = data.DataLoader(dataset, batch_size=32)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+    trainer = glasstorch.optim.SGD(net.parameters(), lr=0.1)
+    (train_loss, train_acc), test_acc = d2l.train_ch3(
+        net, train_iter, test_iter, nn.CrossEntropyLoss(reduction="none"), 3, trainer)
+    assert train_loss < 0.5 and train_acc > 0.9 and test_acc > 0.9
+    assert len([line for line in capsys.readouterr().out.splitlines()
+                if line.startswith("epoch")]) == 3
+    assert (tmp_path / "animator.png").stat().st_size > 0
+    titles = d2l.predict_ch3(net, test_iter, n=4)
+    assert len(titles) == 4 and all("\n" in t for t in titles)
+    assert d2l.evaluate_accuracy(net, test_iter) == test_acc

@@ -240,16 +240,15 @@ class Function(FunctionCtx, Node):
             ctx.xp = array_module(next(a._data for a in args if isinstance(a, Tensor)))
         ctx.needs_input_grad = needs if record else _NOTHING_NEEDS_GRAD
         y = cls.forward(ctx, *inputs)  # a primitive returns one array
-        if not isinstance(y, ctx.xp.ndarray):
+        if type(y) is not _NDARRAY and not isinstance(y, ctx.xp.ndarray):
             scalar, y = y, ctx.xp.asarray(y)  # numpy turns 0-d results into scalars; keep arrays
             if ctx._saved:  # a saved output must stay the output, with its graph
                 ctx._saved = tuple(y if v is scalar else v for v in ctx._saved)
         out = Tensor._wrap(y)
         if cls._is_view:
             out._version = args[0]._version
+            ctx._view_version = out._version[0]
         if record:
-            if cls._is_view:
-                ctx._view_version = out._version[0]
             ctx._edges = edges
             if y.dtype.kind == "f":
                 out._requires_grad = True
@@ -260,6 +259,7 @@ class Function(FunctionCtx, Node):
 
 
 _new = object.__new__
+_NDARRAY = default_xp.ndarray
 
 
 def _check_view_is_current(view):

@@ -26,7 +26,7 @@ def main(num_epochs=10, root=None, batch_size=256, lr=0.1, seed=0):
 
 
 def train(net, train_iter, test_iter, loss, num_epochs, trainer, name):
-    """d2l.train_ch3 with a named figure and a speed report."""
+    """d2l.train_ch3 with a named figure and a speed report (shared by the examples)."""
     animator = d2l.Animator(xlabel='epoch', xlim=[1, num_epochs], ylim=[0.3, 0.9],
                             legend=['train loss', 'train acc', 'test acc'], name=name)
     timer = d2l.Timer()

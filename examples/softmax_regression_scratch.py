@@ -9,6 +9,7 @@ import sys
 
 import glasstorch as torch
 from glasstorch import d2l
+from softmax_regression_concise import train
 
 num_inputs, num_outputs = 784, 10
 
@@ -35,16 +36,8 @@ def main(num_epochs=10, root=None, batch_size=256, lr=0.1, seed=0):
     def updater(batch_size):
         return d2l.sgd([W, b], lr, batch_size)
 
-    animator = d2l.Animator(xlabel='epoch', xlim=[1, num_epochs], ylim=[0.3, 0.9],
-                            legend=['train loss', 'train acc', 'test acc'],
-                            name='softmax_scratch')
-    timer = d2l.Timer()
-    for epoch in range(num_epochs):
-        train_loss, train_acc = d2l.train_epoch_ch3(net, train_iter, cross_entropy, updater)
-        test_acc = d2l.evaluate_accuracy(net, test_iter)
-        animator.add(epoch + 1, (train_loss, train_acc, test_acc))
-    print(f'{60000 * num_epochs / timer.stop():.0f} examples/sec, test acc {test_acc:.3f}')
-    return train_loss, train_acc, test_acc
+    return train(net, train_iter, test_iter, cross_entropy, num_epochs, updater,
+                 'softmax_scratch')
 
 
 if __name__ == "__main__":

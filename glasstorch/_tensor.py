@@ -330,13 +330,7 @@ class Tensor(ArithmeticMethods, ElementwiseMethods, CompareMethods, ReduceMethod
 
     # ---- conversion ----
     def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False, **unused):
-        for a in args:
-            if isinstance(a, dtypes.dtype):
-                dtype = a
-            elif isinstance(a, Tensor):
-                dtype, device = a.dtype, a.device
-            elif a is not None:
-                device = a
+        device, dtype = parse_to_args(args, device, dtype)
         result = self
         if device is not None:
             target = to_device(device)
@@ -510,6 +504,18 @@ def _init(t, array):
     t._version = [0]
     t._accumulator = None
     t._retains_grad = False
+
+
+def parse_to_args(args, device=None, dtype=None):
+    """(device, dtype) from the positional forms of .to(): a dtype, a device, a tensor."""
+    for a in args:
+        if isinstance(a, dtypes.dtype):
+            dtype = a
+        elif isinstance(a, Tensor):
+            dtype, device = a.dtype, a.device
+        elif a is not None:
+            device = a
+    return device, dtype
 
 
 def _rebuild(array, requires_grad):

@@ -9,9 +9,8 @@ import itertools
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
-from ... import dtypes
 from ...autograd import no_grad
-from ..._tensor import Tensor
+from ..._tensor import Tensor, parse_to_args
 from ..parameter import Parameter, is_lazy
 
 
@@ -351,14 +350,7 @@ class Module:
 
     def to(self, *args, **kwargs):
         """to(device), to(dtype), to(tensor), to(device, dtype). Only floats change dtype."""
-        device, dtype = kwargs.get("device"), kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, dtypes.dtype):
-                dtype = a
-            elif isinstance(a, Tensor):
-                device, dtype = a.device, a.dtype
-            elif a is not None:
-                device = a
+        device, dtype = parse_to_args(args, kwargs.get("device"), kwargs.get("dtype"))
         if dtype is not None and not dtype.is_floating_point:
             raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got "
                             f"desired dtype={dtype}")

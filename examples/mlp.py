@@ -8,12 +8,7 @@ import sys
 
 import glasstorch as torch
 from glasstorch import d2l, nn
-from softmax_regression_concise import train
-
-
-def init_weights(m):
-    if type(m) == nn.Linear:
-        nn.init.normal_(m.weight, std=0.01)
+from softmax_regression_concise import init_weights, train
 
 
 def main(num_epochs=10, root=None, batch_size=256, lr=0.1, seed=0):

@@ -25,7 +25,6 @@ class Softmax(Function):
             return x.copy()
         e = xp.exp(x - x.max(axis=dim, keepdims=True))  # shifted: exp never overflows
         y = e / e.sum(axis=dim, keepdims=True)
-        ctx.dim = dim
         ctx.save_for_backward(y)
         return y
 

@@ -5,8 +5,10 @@ from .modules.activation import (
     ELU, GELU, Hardtanh, LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softplus, Tanh,
 )
 from .modules.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .modules.conv import Conv1d, Conv2d, LazyConv2d
 from .modules.dropout import Dropout
 from .modules.flatten import Flatten, Unflatten
+from .modules.fold import Fold, Unfold
 from .modules.linear import Bilinear, Identity, LazyLinear, Linear
 from .modules.loss import (
     BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss,

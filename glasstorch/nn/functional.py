@@ -9,7 +9,10 @@ import math
 import warnings
 
 from .. import creation, dtypes
+from ..ops.conv import Fold, Unfold, convolution
+from ..ops.conv import output_size as _conv_output_size
 from ..ops.elementwise import where
+from ..ops.linalg import _c_name as _c_type
 from ..ops.linalg import addmm
 from ..ops.nn_ops import BinaryCrossEntropy, NllLoss
 
@@ -139,6 +142,161 @@ def bilinear(input1, input2, weight, bias=None):
     # (N, in1) @ (out, in1, in2) -> (out, N, in2); times x2 and summed over in2 -> (out, N)
     result = (x1.matmul(weight) * x2).sum(-1).t().reshape(*batch, weight.shape[0])
     return result if bias is None else result + bias
+
+
+# ---- convolution and sliding windows ----
+
+
+def _tuple(value, dims, name):
+    """An int, or a tuple of one per spatial dim, as a tuple (torch's check and message)."""
+    if isinstance(value, int):
+        return (value,) * dims
+    value = tuple(value)
+    if len(value) == 1:
+        return value * dims
+    if len(value) != dims:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {dims} "
+                           f"values to match the convolution dimensions, but got "
+                           f"{name}={list(value)}")
+    return value
+
+
+def _conv(input, weight, bias, stride, padding, dilation, groups, dims):
+    name = f"conv{dims}d"
+    if input.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input to "
+                           f"{name}, but got input of size: {list(input.shape)}")
+    if input.ndim == dims + 1:  # one unbatched sample
+        return _conv(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups,
+                     dims).squeeze(0)
+    stride = _tuple(stride, dims, "stride")
+    dilation = _tuple(dilation, dims, "dilation")
+    kernel_size = weight.shape[2:]
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = ((0, 0),) * dims
+        elif padding == "same":
+            if any(s != 1 for s in stride):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            # total d(k-1) zeros per dim; an odd total puts the extra zero after, as torch does
+            totals = [d * (k - 1) for d, k in zip(dilation, kernel_size)]
+            padding = tuple((t // 2, t - t // 2) for t in totals)
+        else:
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+    else:
+        padding = tuple((p, p) for p in _tuple(padding, dims, "padding"))
+    _check_conv(input, weight, bias, stride, padding, dilation, groups)
+    return convolution(input, weight, bias, stride, padding, dilation, groups)
+
+
+def _check_conv(input, weight, bias, stride, padding, dilation, groups):
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError("non-positive dilation is not supported")
+    if any(p < 0 for pair in padding for p in pair):
+        raise RuntimeError("negative padding is not supported")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if weight.ndim != input.ndim:
+        raise RuntimeError(f"Expected {input.ndim}-dimensional input for {input.ndim}-dimensional "
+                           f"weight {list(weight.shape)}, but got {weight.ndim}-dimensional input "
+                           f"of size {list(input.shape)} instead")
+    if weight.shape[0] == 0 or weight.shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at "
+                           f"dimension 0, but got weight of size {list(weight.shape)} instead")
+    if input.shape[1] != weight.shape[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected "
+                           f"input{list(input.shape)} to have {weight.shape[1] * groups} channels, "
+                           f"but got {input.shape[1]} channels instead")
+    if bias is not None and bias.shape != weight.shape[:1]:
+        raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be "
+                           f"1-dimensional with {weight.shape[0]} elements, but got bias of size "
+                           f"{list(bias.shape)} instead")
+    padded = [n + lo + hi for n, (lo, hi) in zip(input.shape[2:], padding)]
+    spans = [d * (k - 1) + 1 for d, k in zip(dilation, weight.shape[2:])]
+    if any(s > n for s, n in zip(spans, padded)):
+        raise RuntimeError(f"Calculated padded input size per channel: "
+                           f"({' x '.join(map(str, padded))}). Kernel size: "
+                           f"({' x '.join(map(str, spans))}). Kernel size can't be greater than "
+                           "actual input size")
+    if input.dtype != weight.dtype:
+        raise RuntimeError(f"expected scalar type {_type_word(input)} but found "
+                           f"{_type_word(weight)}")
+    if bias is not None and bias.dtype != input.dtype:
+        raise RuntimeError(f"Input type ({_c_type(input)}) and bias type ({_c_type(bias)}) "
+                           "should be the same")
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-d cross-correlation over (N, C, L). See torch.nn.functional.conv1d."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-d cross-correlation over (N, C, H, W). See torch.nn.functional.conv2d."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 2)
+
+
+def _fold_arguments(kernel_size, dilation, padding, stride):
+    kernel_size, dilation, padding, stride = (
+        _tuple(v, 2, n) for v, n in ((kernel_size, "kernel_size"), (dilation, "dilation"),
+                                     (padding, "padding"), (stride, "stride")))
+    for value, what in ((kernel_size, "kernel size"), (dilation, "dilation"), (stride, "stride")):
+        if any(v <= 0 for v in value):
+            raise RuntimeError(f"{what} should be greater than zero, but got {what.split()[0]}"
+                               f"_height: {value[0]} {what.split()[0]}_width: {value[1]}")
+    if any(p < 0 for p in padding):
+        raise RuntimeError(f"padding should be non-negative, but got pad_height: {padding[0]} "
+                           f"pad_width: {padding[1]}")
+    return kernel_size, dilation, tuple((p, p) for p in padding), stride
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Each kernel_size window of (N, C, H, W) as a column: (N, C * kh * kw, L).
+    See torch.nn.functional.unfold."""
+    if input.ndim not in (3, 4) or 0 in input.shape[1:]:
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and "
+                           f"other non-zero dimensions for input, but got: {list(input.shape)}")
+    if input.ndim == 3:
+        return unfold(input.unsqueeze(0), kernel_size, dilation, padding, stride).squeeze(0)
+    kernel_size, dilation, pairs, stride = _fold_arguments(kernel_size, dilation, padding,
+                                                           stride)
+    blocks = _conv_output_size(input.shape[2:], kernel_size, dilation, pairs, stride)
+    if min(blocks) < 1:
+        raise RuntimeError(
+            f"Given input with spatial size {tuple(input.shape[2:])}, kernel_size={kernel_size}, "
+            f"dilation={dilation}, padding={tuple(p for p, _ in pairs)}, calculated shape of the "
+            f"array of sliding blocks as {blocks}, but its components must be at least one.")
+    return Unfold.apply(input, kernel_size, dilation, pairs, stride)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Sum columns (N, C * kh * kw, L) back into (N, C, *output_size), the inverse layout of
+    unfold (overlaps add up). See torch.nn.functional.fold."""
+    if input.ndim not in (2, 3) or 0 in input.shape[-2:]:
+        raise RuntimeError("Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch "
+                           "size and non-zero dimensions for input, but got: "
+                           f"{list(input.shape)}")
+    if input.ndim == 2:
+        return fold(input.unsqueeze(0), output_size, kernel_size, dilation, padding,
+                    stride).squeeze(0)
+    size = _tuple(output_size, 2, "output_size")
+    kernel_size, dilation, pairs, stride = _fold_arguments(kernel_size, dilation, padding,
+                                                           stride)
+    if input.shape[1] % math.prod(kernel_size):
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product "
+                           f"of kernel_size, but got input.size(1)={input.shape[1]} and "
+                           f"kernel_size={kernel_size}.")
+    blocks = _conv_output_size(size, kernel_size, dilation, pairs, stride)
+    if input.shape[2] != math.prod(blocks):
+        raise RuntimeError(
+            f"Given output_size={size}, kernel_size={kernel_size}, dilation={dilation}, "
+            f"padding={tuple(p for p, _ in pairs)}, stride={stride}, expected size of input's "
+            f"dimension 2 to match the calculated number of sliding blocks "
+            f"{' * '.join(map(str, blocks))} = {math.prod(blocks)}, but got "
+            f"input.size(2)={input.shape[2]}.")
+    return Fold.apply(input, size, kernel_size, dilation, pairs, stride)
 
 
 # ---- losses ----

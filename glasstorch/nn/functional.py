@@ -9,6 +9,7 @@ import math
 import warnings
 
 from .. import creation, dtypes
+from ..ops import pool as _pool
 from ..ops.conv import Fold, Unfold, convolution
 from ..ops.conv import output_size as _conv_output_size
 from ..ops.elementwise import where
@@ -297,6 +298,206 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
             f"{' * '.join(map(str, blocks))} = {math.prod(blocks)}, but got "
             f"input.size(2)={input.shape[2]}.")
     return Fold.apply(input, size, kernel_size, dilation, pairs, stride)
+
+
+# ---- pooling ----
+
+
+def _pool_pair(value, name):
+    """An int or a tuple of one or two ints as (height, width), as torch's pool2d reads it."""
+    if isinstance(value, int):
+        return (value, value)
+    value = tuple(value)
+    if len(value) not in (1, 2):
+        raise RuntimeError(f"max_pool2d: {name} must either be a single int, or a tuple of "
+                           "two ints")
+    return value * 2 if len(value) == 1 else value
+
+
+def _pool_window(input, kernel_size, stride, padding, dilation, ceil_mode):
+    """The Window of a 2-d pooling of (N, C, H, W) planes, with torch's checks and messages."""
+    kh, kw = _pool_pair(kernel_size, "kernel_size")
+    sh, sw = (kh, kw) if stride is None or stride == [] or stride == () else _pool_pair(
+        stride, "stride")
+    ph, pw = _pool_pair(padding, "padding")
+    dh, dw = _pool_pair(dilation, "dilation")
+    if sh == 0 or sw == 0:
+        raise RuntimeError("stride should not be zero")
+    if kh <= 0 or kw <= 0:
+        raise RuntimeError(f"kernel size should be greater than zero, but got kH: {kh} kW: {kw}")
+    if sh < 0 or sw < 0:
+        raise RuntimeError(f"stride should be greater than zero, but got dH: {sh} dW: {sw}")
+    if dh <= 0 or dw <= 0:
+        raise RuntimeError("dilation should be greater than zero, but got dilationH: "
+                           f"{dh} dilationW: {dw}")
+    for p, k, d in ((ph, kh, dh), (pw, kw, dw)):
+        if p < 0 or p > (d * (k - 1) + 1) // 2:
+            raise RuntimeError("pad should be at most half of effective kernel size, but got "
+                               f"pad={p}, kernel_size={k} and dilation={d}")
+    if ph > kh // 2 or pw > kw // 2:  # torch's max_pool2d checks both: dilation or not
+        raise RuntimeError("pad should be smaller than or equal to half of kernel size, but got "
+                           f"padW = {pw}, padH = {ph}, kW = {kw}, kH = {kh}")
+    channels, height, width = input.shape[-3:]
+    out_h = _pool.output_size(height, kh, sh, ph, dh, ceil_mode)
+    out_w = _pool.output_size(width, kw, sw, pw, dw, ceil_mode)
+    if out_h < 1 or out_w < 1:
+        raise RuntimeError(f"Given input size: ({channels}x{height}x{width}). Calculated output "
+                           f"size: ({channels}x{out_h}x{out_w}). Output size is too small")
+    return _pool.Window(height, width, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w)
+
+
+def _batched(input, name):
+    """A 3-d (C, H, W) input as a batch of one, and whether to drop that dim again."""
+    if input.ndim not in (3, 4) or input.numel() == 0 and input.shape[0] != 0:
+        raise RuntimeError(f"{name}: Expected 3D or 4D tensor, but got {list(input.shape)}"
+                           if name.startswith("adaptive") else
+                           "non-empty 3D or 4D (batch mode) tensor expected for input")
+    return (input.unsqueeze(0), True) if input.ndim == 3 else (input, False)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    x, unbatched = _batched(input, "max_pool2d")
+    window = _pool_window(x, kernel_size, stride, padding, dilation, ceil_mode)
+    values, indices = _pool.max_pool2d_with_indices(x, window)
+    if unbatched:
+        values, indices = values.squeeze(0), indices.squeeze(0)
+    return (values, indices) if return_indices else values
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    x, unbatched = _batched(input, "avg_pool2d")
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    window = _pool_window(x, kernel_size, stride, padding, 1, ceil_mode)
+    divisor = _pool.window_divisor(window, count_include_pad, divisor_override, x._data.dtype,
+                                   x._xp)
+    result = _pool.AvgPool2D.apply(x, window, divisor)
+    return result.squeeze(0) if unbatched else result
+
+
+def _adaptive_size(input, output_size, name):
+    size = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
+    if len(size) != 2:
+        raise RuntimeError(f"{name}: output_size must be 2")
+    return tuple(input.shape[-2 + i] if s is None else s for i, s in enumerate(size))
+
+
+def adaptive_avg_pool2d(input, output_size):
+    x, unbatched = _batched(input, "adaptive_avg_pool2d()")
+    out_h, out_w = _adaptive_size(x, output_size, "adaptive_avg_pool2d")
+    if (out_h, out_w) == (1, 1):  # global average pooling: a mean, as torch does it
+        result = x.mean((-2, -1), keepdim=True)
+    else:
+        # each output is a weighted average of its window: rows, then columns, by matmul
+        rows = _pool.adaptive_average_matrix(x.shape[-2], out_h, x)
+        cols = _pool.adaptive_average_matrix(x.shape[-1], out_w, x)
+        result = rows.matmul(x).matmul(cols.t())
+    return result.squeeze(0) if unbatched else result
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    x, unbatched = _batched(input, "adaptive_max_pool2d()")
+    out_h, out_w = _adaptive_size(x, output_size, "adaptive_max_pool2d")
+    values, indices = _pool.adaptive_max_pool2d_with_indices(x, out_h, out_w)
+    if unbatched:
+        values, indices = values.squeeze(0), indices.squeeze(0)
+    return (values, indices) if return_indices else values
+
+
+def _as_2d(input, name):
+    """A (N, C, L) or (C, L) input as planes of height 1, for the 1-d pools."""
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"{name}: Expected 2D or 3D (batch mode) tensor, but got "
+                           f"{list(input.shape)}")
+    return input.unsqueeze(-2)
+
+
+def _single(value):
+    return value if isinstance(value, int) else value[0]
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    stride = None if stride is None or stride == [] or stride == () else (1, _single(stride))
+    result = max_pool2d(_as_2d(input, "max_pool1d()"), (1, _single(kernel_size)), stride,
+                        (0, _single(padding)), (1, _single(dilation)), ceil_mode, True)
+    values, indices = result[0].squeeze(-2), result[1].squeeze(-2)
+    return (values, indices) if return_indices else values
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    stride = None if stride is None or stride == [] or stride == () else (1, _single(stride))
+    result = avg_pool2d(_as_2d(input, "avg_pool1d()"), (1, _single(kernel_size)), stride,
+                        (0, _single(padding)), ceil_mode, count_include_pad)
+    return result.squeeze(-2)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    x = _as_2d(input, "adaptive_avg_pool1d()")
+    return adaptive_avg_pool2d(x, (1, _single(output_size))).squeeze(-2)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    x = _as_2d(input, "adaptive_max_pool1d()")
+    values, indices = adaptive_max_pool2d(x, (1, _single(output_size)), True)
+    values, indices = values.squeeze(-2), indices.squeeze(-2)
+    return (values, indices) if return_indices else values
+
+
+# ---- normalization ----
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-05):
+    """Normalise each channel (dim 1). See torch.nn.functional.batch_norm.
+
+    Training uses the batch's statistics and, if given, updates running_mean / running_var
+    in place (momentum, unbiased variance); otherwise the running statistics are used.
+    """
+    channels = input.shape[1] if input.ndim > 1 else 0
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and t.numel() != channels:
+            raise RuntimeError(f"{name} should contain {channels} elements not {t.numel()}")
+    if not training:
+        return batch_norm_eval(input, running_mean, running_var, weight, bias, eps)
+    if input.numel() // max(channels, 1) <= 1:
+        raise ValueError("Expected more than 1 value per channel when training, got input "
+                         f"size {input.shape!r}")
+    # the primitive updates the running statistics in its forward, as torch's kernel does
+    return BatchNorm.apply(input, weight, bias, running_mean, running_var, momentum, eps)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) \
+        else tuple(normalized_shape)
+    n = len(normalized_shape)
+    if tuple(input.shape[input.ndim - n:]) != normalized_shape or input.ndim < n:
+        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input "
+                           f"with shape [*, {', '.join(map(str, normalized_shape))}], but got "
+                           f"input of size{list(input.shape)}")
+    result = normalize_last(input, tuple(range(-n, 0)), eps)
+    if weight is not None:
+        result = result * weight
+    return result if bias is None else result + bias
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
+    channels = input.shape[1]
+    if channels % num_groups:
+        raise RuntimeError("Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {list(input.shape)} and "
+                           f"num_groups={num_groups}")
+    # each group is the channels of one sample: normalise it as one row, then restore the shape
+    grouped = input.reshape(input.shape[0], num_groups, -1)
+    result = normalize_last(grouped, (-1,), eps).reshape(input.shape)
+    shape = (1, channels) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        result = result * weight.reshape(shape)
+    return result if bias is None else result + bias.reshape(shape)
 
 
 # ---- losses ----

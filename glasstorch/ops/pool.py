@@ -1,0 +1,214 @@
+"""Pooling: the maximum or the average of each window sliding over the last two dims.
+
+A window has kh x kw kernel offsets. For each offset (i, j), the elements it picks from
+every window form one strided view of the padded input (a stride trick, no copy):
+x_padded[..., i*dh + sh*oh, j*dw + sw*ow] over all outputs (oh, ow). So pooling is a
+short loop over the kernel offsets, each step one numpy call over the whole batch.
+
+- max: the running maximum over the offsets; the index of the first maximum in window
+  order (what torch returns and where its gradient goes) as a flat position in the
+  input plane. The gradient is a scatter-add to those positions (IndexPut's dual).
+- avg: the sum over the offsets, divided per window. It is linear, so its backward
+  (spread each gradient over its window) and that backward's backward are each other.
+- adaptive: torch's windows start = floor(i * in / out), end = ceil((i + 1) * in / out).
+"""
+
+import collections
+import math
+
+from ..autograd import function
+from ..autograd.function import Function
+from .indexing import IndexPut
+
+# everything about one pooling of (..., height, width) planes, checked by nn.functional
+Window = collections.namedtuple(
+    "Window", "height width kh kw sh sw ph pw dh dw out_h out_w")
+
+
+def output_size(size, kernel, stride, padding, dilation, ceil_mode):
+    """torch's pooling output length (pooling_output_shape)."""
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:  # the last window must start inside
+        out -= 1
+    return out
+
+
+def _padded(x, g, fill, xp):
+    """x with g.ph, g.pw of `fill` before each plane, and after it as much as the windows
+    reach (ceil_mode lets the last window run past the padding)."""
+    height = max(g.height + 2 * g.ph, (g.out_h - 1) * g.sh + (g.kh - 1) * g.dh + 1)
+    width = max(g.width + 2 * g.pw, (g.out_w - 1) * g.sw + (g.kw - 1) * g.dw + 1)
+    if (height, width) == x.shape[-2:]:
+        return x
+    y = xp.full(x.shape[:-2] + (height, width), fill, dtype=x.dtype)
+    y[..., g.ph:g.ph + g.height, g.pw:g.pw + g.width] = x
+    return y
+
+
+def _offset_view(x_padded, g, i, j):
+    """The element at kernel offset (i, j) of every window: a strided view."""
+    top, left = i * g.dh, j * g.dw
+    return x_padded[..., top:top + g.sh * (g.out_h - 1) + 1:g.sh,
+                    left:left + g.sw * (g.out_w - 1) + 1:g.sw]
+
+
+def _offsets(g):
+    return [(i, j) for i in range(g.kh) for j in range(g.kw)]
+
+
+# ---- max ----
+
+
+def window_max(x, g, xp):
+    """The maximum of every window, and its flat index h * width + w in the input plane."""
+    fill = -math.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
+    x_padded = _padded(x, g, fill, xp)
+    views = [_offset_view(x_padded, g, i, j) for i, j in _offsets(g)]
+    values = views[0].copy()
+    for view in views[1:]:
+        xp.maximum(values, view, out=values)
+    # the first offset in window order that holds the maximum: torch returns that one
+    first = xp.zeros(values.shape, dtype="int32")
+    for k in range(len(views) - 1, 0, -1):
+        first = xp.where(views[k] == values, k, first)
+    first = xp.where(views[0] == values, 0, first)
+    rows = (xp.arange(g.out_h) * g.sh - g.ph).reshape(-1, 1) + (first // g.kw) * g.dh
+    cols = xp.arange(g.out_w) * g.sw - g.pw + (first % g.kw) * g.dw
+    return values, (rows * g.width + cols).astype("int64")
+
+
+class MaxPool2DWithIndices(Function):
+    """y = the maximum of each window of an (N, C, H, W) input; its gradient goes to the
+    element at `index` (found with the values by window_max or adaptive_window_max)."""
+
+    _primitive = True
+
+    @staticmethod
+    def forward(ctx, x, values, index):
+        n, c, height, width = ctx.input_shape = x.shape
+        planes = ctx.xp.arange(n * c, dtype="int64").reshape(n, c, 1, 1) * (height * width)
+        ctx.flat_index = (index + planes).reshape(-1)  # positions in x.reshape(-1)
+        return values
+
+    @staticmethod
+    def backward(ctx, grad):
+        zeros = grad.new_zeros(math.prod(ctx.input_shape))
+        # a scatter-add: overlapping windows may pick the same element
+        grad_x = IndexPut.apply(zeros, grad.reshape(-1), (ctx.flat_index,), True, True)
+        return grad_x.reshape(ctx.input_shape), None, None
+
+
+class AdaptiveMaxPool2D(MaxPool2DWithIndices):
+    _primitive = True
+
+
+def max_pool2d_with_indices(x, g):
+    """(values, indices) of max pooling an (N, C, H, W) Tensor."""
+    values, index = window_max(x._data, g, x._xp)
+    return MaxPool2DWithIndices.apply(x, values, index), function.Tensor._wrap(index)
+
+
+def adaptive_window_bounds(size, out, xp):
+    """torch's adaptive windows: start = floor(i * size / out), end = ceil((i+1) * size / out)."""
+    i = xp.arange(out)
+    return (i * size) // out, -((-(i + 1) * size) // out)
+
+
+def _adaptive_positions(size, out, xp):
+    """(out, longest window) positions of each window, the last one repeated to fill."""
+    start, end = adaptive_window_bounds(size, out, xp)
+    longest = int((end - start).max()) if out else 1
+    return xp.minimum(start.reshape(-1, 1) + xp.arange(longest), (end - 1).reshape(-1, 1))
+
+
+def adaptive_max_pool2d_with_indices(x, out_h, out_w):
+    xp = x._xp
+    n, c, height, width = x.shape
+    rows = _adaptive_positions(height, out_h, xp)  # (out_h, kh)
+    cols = _adaptive_positions(width, out_w, xp)  # (out_w, kw)
+    # every window as a copy, (N, C, out_h, out_w, kh * kw); repeats don't change the max,
+    # and each comes after the element it repeats, so argmax finds the first maximum
+    windows = x._data[:, :, rows[:, None, :, None], cols[None, :, None, :]]
+    windows = windows.reshape(n, c, out_h, out_w, -1)
+    k = windows.argmax(-1) if windows.size else xp.zeros(windows.shape[:-1], dtype="int64")
+    values = xp.take_along_axis(windows, k[..., None], -1)[..., 0]
+    kw = cols.shape[1]
+    h = rows[xp.arange(out_h).reshape(-1, 1), k // kw]
+    w = cols[xp.arange(out_w), k % kw]
+    index = (h * width + w).astype("int64")
+    return AdaptiveMaxPool2D.apply(x, values, index), function.Tensor._wrap(index)
+
+
+# ---- average ----
+
+
+def window_divisor(g, count_include_pad, divisor_override, dtype, xp):
+    """What each window's sum is divided by, shape (out_h, out_w), as torch's avg_pool2d."""
+    if divisor_override is not None:
+        return xp.full((g.out_h, g.out_w), divisor_override, dtype=dtype)
+
+    def counts(size, out, kernel, stride, padding):
+        start = xp.arange(out) * stride - padding
+        end = xp.minimum(start + kernel, size + padding)  # the window, cut at the padding
+        if count_include_pad:
+            return end - start
+        return xp.minimum(end, size) - xp.maximum(start, 0)  # only the input's own elements
+
+    rows = counts(g.height, g.out_h, g.kh, g.sh, g.ph)
+    cols = counts(g.width, g.out_w, g.kw, g.sw, g.pw)
+    return (rows.reshape(-1, 1) * cols).astype(dtype)
+
+
+class AvgPool2D(Function):
+    """y = the sum of each window of x (zero padded) / divisor."""
+
+    _primitive = True
+
+    @staticmethod
+    def forward(ctx, x, g, divisor):
+        ctx.g, ctx.divisor = g, divisor
+        x_padded = _padded(x, g, 0, ctx.xp)
+        views = [_offset_view(x_padded, g, i, j) for i, j in _offsets(g)]
+        total = views[0].copy()
+        for view in views[1:]:
+            total += view
+        total /= divisor
+        return total
+
+    @staticmethod
+    def backward(ctx, grad):
+        return AvgPool2DBackward.apply(grad, ctx.g, ctx.divisor), None, None
+
+
+class AvgPool2DBackward(Function):
+    """The adjoint of AvgPool2D: each grad / divisor added to every element of its window."""
+
+    _primitive = True
+
+    @staticmethod
+    def forward(ctx, grad, g, divisor):
+        xp = ctx.xp
+        ctx.g, ctx.divisor = g, divisor
+        shape = grad.shape[:-2] + (g.height, g.width)
+        share = grad / divisor
+        padded = _padded(xp.zeros(shape, dtype=grad.dtype), g, 0, xp)
+        for i, j in _offsets(g):
+            _offset_view(padded, g, i, j)[...] += share  # distinct elements for one offset
+        if padded.shape == shape:
+            return padded
+        return padded[..., g.ph:g.ph + g.height, g.pw:g.pw + g.width].copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return AvgPool2D.apply(grad, ctx.g, ctx.divisor), None, None
+
+
+def adaptive_average_matrix(size, out, like):
+    """(out, size) Tensor: row i averages torch's adaptive window i of a length-`size` dim."""
+    xp = like._xp
+    start, end = adaptive_window_bounds(size, out, xp)
+    positions = xp.arange(size)
+    inside = (positions >= start.reshape(-1, 1)) & (positions < end.reshape(-1, 1))
+    weights = inside / (end - start).reshape(-1, 1)
+    return function.Tensor._wrap(weights.astype(like._data.dtype))

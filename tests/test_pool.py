@@ -1,0 +1,189 @@
+"""Pooling (max, average, adaptive; 1-d and 2-d) against PyTorch: values, indices, gradients."""
+
+import numpy as np
+import pytest
+
+import glasstorch
+import glasstorch.nn.functional as F
+from glasstorch import nn
+
+
+def _compare(torch, fn, shape, *, dtype="float32", seed=0, ties=False, atol=1e-5):
+    """fn(lib_functional, x) on both libraries: outputs (values and indices) and gradients."""
+    rng = np.random.default_rng(seed)
+    if ties:  # few distinct values: windows with several maxima
+        array = rng.integers(0, 3, shape).astype(dtype)
+    else:
+        array = rng.standard_normal(shape).astype(dtype)
+    x = glasstorch.from_numpy(array.copy()).requires_grad_()
+    xt = torch.from_numpy(array.copy()).requires_grad_()
+    ours, theirs = fn(F, x), fn(torch.nn.functional, xt)
+    ours = ours if isinstance(ours, tuple) else (ours,)
+    theirs = theirs if isinstance(theirs, tuple) else (theirs,)
+    for a, b in zip(ours, theirs):
+        assert a.shape == tuple(b.shape)
+        assert str(a.dtype) == str(b.dtype)
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), atol=atol, rtol=1e-5)
+    weights = rng.standard_normal(tuple(theirs[0].shape)).astype(dtype)
+    (ours[0] * glasstorch.from_numpy(weights)).sum().backward()
+    (theirs[0] * torch.from_numpy(weights)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), atol=atol, rtol=1e-5)
+
+
+MAX_CASES = [  # kernel_size, stride, padding, dilation, ceil_mode
+    (2, None, 0, 1, False),
+    (3, 2, 1, 1, False),
+    (3, 1, 1, 1, False),
+    ((2, 3), (1, 2), (1, 0), 1, False),
+    (3, 2, 0, 1, True),
+    (2, 2, 1, 1, True),
+    (3, 3, 1, 1, True),
+    (3, 1, 1, 2, False),
+    ((2, 3), 2, (1, 1), (2, 1), True),
+    (5, 2, 2, 1, True),
+]
+
+
+@pytest.mark.parametrize("kernel_size, stride, padding, dilation, ceil_mode", MAX_CASES)
+@pytest.mark.parametrize("shape", [(2, 3, 7, 9), (1, 1, 8, 8), (3, 6, 5)])
+def test_max_pool2d(torch, shape, kernel_size, stride, padding, dilation, ceil_mode):
+    def fn(f, x):
+        return f.max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode,
+                            return_indices=True)
+
+    _compare(torch, fn, shape)
+
+
+@pytest.mark.parametrize("kernel_size, stride, padding, dilation, ceil_mode", MAX_CASES[:6])
+def test_max_pool2d_ties_take_the_first_maximum(torch, kernel_size, stride, padding, dilation,
+                                                ceil_mode):
+    def fn(f, x):
+        return f.max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode,
+                            return_indices=True)
+
+    _compare(torch, fn, (2, 2, 8, 7), ties=True)
+
+
+AVG_CASES = [  # kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+    (2, None, 0, False, True, None),
+    (3, 2, 1, False, True, None),
+    (3, 2, 1, False, False, None),
+    ((2, 3), (1, 2), (1, 1), False, False, None),
+    (3, 2, 1, True, True, None),
+    (3, 2, 1, True, False, None),
+    (2, 3, 1, True, True, None),
+    (3, 1, 1, False, True, 2),
+    (4, 3, 2, True, False, 5),
+]
+
+
+@pytest.mark.parametrize("args", AVG_CASES)
+@pytest.mark.parametrize("shape", [(2, 3, 7, 9), (1, 1, 6, 6), (3, 5, 8)])
+def test_avg_pool2d(torch, shape, args):
+    _compare(torch, lambda f, x: f.avg_pool2d(x, *args), shape)
+
+
+@pytest.mark.parametrize("output_size", [1, (1, 1), 3, (2, 5), (5, 3), (4, None), (7, 9)])
+@pytest.mark.parametrize("shape", [(2, 3, 7, 9), (3, 10, 10)])
+def test_adaptive_pool2d(torch, shape, output_size):
+    _compare(torch, lambda f, x: f.adaptive_avg_pool2d(x, output_size), shape)
+    _compare(torch, lambda f, x: f.adaptive_max_pool2d(x, output_size, True), shape)
+    _compare(torch, lambda f, x: f.adaptive_max_pool2d(x, output_size, True), shape, ties=True)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 11), (4, 9)])
+def test_pool1d(torch, shape):
+    _compare(torch, lambda f, x: f.max_pool1d(x, 3, 2, 1, 1, True, True), shape)
+    _compare(torch, lambda f, x: f.max_pool1d(x, 2, dilation=2), shape)
+    _compare(torch, lambda f, x: f.avg_pool1d(x, 3, 2, 1, True, False), shape)
+    _compare(torch, lambda f, x: f.avg_pool1d(x, 2), shape)
+    _compare(torch, lambda f, x: f.adaptive_avg_pool1d(x, 4), shape)
+    _compare(torch, lambda f, x: f.adaptive_max_pool1d(x, 4, True), shape)
+
+
+def test_float64_and_grad_fn_names(torch):
+    _compare(torch, lambda f, x: f.max_pool2d(x, 3, 2, 1), (2, 2, 6, 6), dtype="float64")
+    _compare(torch, lambda f, x: f.avg_pool2d(x, 3, 2, 1), (2, 2, 6, 6), dtype="float64")
+    x = glasstorch.randn(1, 2, 6, 6, requires_grad=True)
+    assert F.max_pool2d(x, 2).grad_fn.name() == "MaxPool2DWithIndicesBackward0"
+    assert F.avg_pool2d(x, 2).grad_fn.name() == "AvgPool2DBackward0"
+    assert F.adaptive_max_pool2d(x, 4).grad_fn.name() == "AdaptiveMaxPool2DBackward0"
+    assert F.adaptive_avg_pool2d(x, 1).grad_fn.name() == "MeanBackward1"
+    assert F.max_pool2d(x, 2, return_indices=True)[1].dtype == glasstorch.int64
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: F.max_pool2d(x, 3, 2, 1),
+    lambda x: F.max_pool2d(x, (2, 3), 1, 1, 2, True),
+    lambda x: F.avg_pool2d(x, 3, 2, 1, True, False),
+    lambda x: F.avg_pool2d(x, 2, 1, 1, divisor_override=3),
+    lambda x: F.adaptive_avg_pool2d(x, (3, 4)),
+    lambda x: F.adaptive_max_pool2d(x, (4, 3)),
+])
+def test_gradcheck_float64(fn):
+    # distinct values, so max pooling has no ties for the finite differences to straddle
+    values = np.random.default_rng(0).permutation(2 * 3 * 7 * 6) / 10.0
+    x = glasstorch.tensor(values.reshape(2, 3, 7, 6), dtype=glasstorch.float64,
+                          requires_grad=True)
+    assert glasstorch.autograd.gradcheck(fn, (x,))
+
+
+def test_double_backward_avg_pool(torch):
+    array = np.random.default_rng(0).standard_normal((2, 2, 5, 5))
+    results = []
+    for lib in (glasstorch, torch):
+        x = lib.tensor(array, requires_grad=True)
+        y = lib.nn.functional.avg_pool2d(x, 3, 2, 1, True, False)
+        (grad,) = lib.autograd.grad((y * y).sum(), x, create_graph=True)
+        (grad * grad).sum().backward()
+        results.append(x.grad.detach().numpy())
+    np.testing.assert_allclose(results[0], results[1], atol=1e-10)
+
+
+def test_module_reprs_and_forward(torch):
+    assert repr(nn.MaxPool2d(2)) == ("MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, "
+                                     "ceil_mode=False)")
+    assert repr(nn.MaxPool2d((2, 3))) == repr(torch.nn.MaxPool2d((2, 3)))
+    assert repr(nn.MaxPool2d(3, 2, 1, return_indices=True)) == repr(
+        torch.nn.MaxPool2d(3, 2, 1, return_indices=True))
+    assert repr(nn.AvgPool2d(3, 1, 1, True, False, 2)) == "AvgPool2d(kernel_size=3, stride=1, padding=1)"
+    assert repr(nn.AdaptiveAvgPool2d((1, 1))) == "AdaptiveAvgPool2d(output_size=(1, 1))"
+    for ours, theirs in [(nn.AdaptiveAvgPool2d(1), torch.nn.AdaptiveAvgPool2d(1)),
+                         (nn.AdaptiveMaxPool2d((2, None)), torch.nn.AdaptiveMaxPool2d((2, None))),
+                         (nn.MaxPool1d(2), torch.nn.MaxPool1d(2)),
+                         (nn.AvgPool1d(2), torch.nn.AvgPool1d(2)),
+                         (nn.AdaptiveAvgPool1d(3), torch.nn.AdaptiveAvgPool1d(3)),
+                         (nn.AdaptiveMaxPool1d(3), torch.nn.AdaptiveMaxPool1d(3))]:
+        assert repr(ours) == repr(theirs)
+    array = np.random.default_rng(0).standard_normal((2, 3, 8, 8)).astype("float32")
+    pairs = [(nn.MaxPool2d(3, 2, 1), torch.nn.MaxPool2d(3, 2, 1)),
+             (nn.AvgPool2d(2), torch.nn.AvgPool2d(2)),
+             (nn.AdaptiveAvgPool2d((3, 3)), torch.nn.AdaptiveAvgPool2d((3, 3))),
+             (nn.AdaptiveMaxPool2d(2), torch.nn.AdaptiveMaxPool2d(2))]
+    for ours, theirs in pairs:
+        np.testing.assert_allclose(ours(glasstorch.from_numpy(array)).numpy(),
+                                   theirs(torch.from_numpy(array)).numpy(), atol=1e-6)
+    values, indices = nn.MaxPool2d(2, return_indices=True)(glasstorch.from_numpy(array))
+    assert values.shape == indices.shape == (2, 3, 4, 4)
+
+
+@pytest.mark.parametrize("call", [
+    lambda f, x: f.max_pool2d(x, 2, padding=2),
+    lambda f, x: f.max_pool2d(x, 3, padding=2, dilation=2),
+    lambda f, x: f.avg_pool2d(x, 2, padding=2),
+    lambda f, x: f.max_pool2d(x, 7),
+    lambda f, x: f.avg_pool2d(x, 7),
+    lambda f, x: f.max_pool2d(x, 2, stride=0),
+    lambda f, x: f.max_pool2d(x, 2, dilation=0),
+    lambda f, x: f.max_pool2d(x[0, 0, 0], 2),
+    lambda f, x: f.adaptive_avg_pool2d(x[0, 0, 0], 2),
+    lambda f, x: f.adaptive_avg_pool2d(x, (2, 3, 4)),
+    lambda f, x: f.avg_pool2d(x, 2, divisor_override=0),
+])
+def test_errors(torch, call):
+    array = np.zeros((2, 3, 5, 5), dtype="float32")
+    with pytest.raises(Exception) as expected:
+        call(torch.nn.functional, torch.from_numpy(array))
+    with pytest.raises(type(expected.value)) as raised:
+        call(F, glasstorch.from_numpy(array))
+    assert str(raised.value) == str(expected.value)

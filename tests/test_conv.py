@@ -73,6 +73,25 @@ def test_conv1d_matches_torch(torch, shape_x, shape_w, kwargs):
     _check_conv(torch, "conv1d", shape_x, shape_w, **kwargs)
 
 
+def test_conv2d_non_contiguous_input_and_empty_batch(torch):
+    x_array = np.random.default_rng(0).standard_normal((2, 5, 6, 3)).astype("float32")
+    w_array = np.random.default_rng(1).standard_normal((4, 3, 3, 3)).astype("float32")
+    x, tx = glasstorch.tensor(x_array, requires_grad=True), torch.tensor(x_array,
+                                                                          requires_grad=True)
+    y = GF.conv2d(x.permute(0, 3, 1, 2), glasstorch.tensor(w_array), padding=1)  # a strided view
+    ty = torch.nn.functional.conv2d(tx.permute(0, 3, 1, 2), torch.tensor(w_array), padding=1)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-5)
+    (y * y).sum().backward()
+    (ty * ty).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-4)
+    empty = glasstorch.zeros(0, 3, 8, 8, requires_grad=True)
+    y = GF.conv2d(empty, glasstorch.ones(6, 3, 3, 3), stride=2)
+    assert y.shape == torch.nn.functional.conv2d(torch.zeros(0, 3, 8, 8), torch.ones(6, 3, 3, 3),
+                                                 stride=2).shape
+    y.sum().backward()
+    assert empty.grad.shape == (0, 3, 8, 8)
+
+
 def test_conv2d_input_without_grad_float64(torch):
     (x, w, b), (tx, tw, tb) = _pair(torch, (2, 3, 6, 6), (4, 3, 3, 3), True, "float64")
     x.requires_grad_(False)

@@ -99,8 +99,9 @@ def convolution(input, weight, bias, stride, padding, dilation, groups):
     cols = Unfold.apply(input, kernel_size, dilation, padding, stride)  # (N, C * K, L)
     # each group's channels are a contiguous run of rows of cols: split them off as a batch dim,
     # and multiply (groups, O / groups, C / groups * K) @ (N, groups, C / groups * K, L)
-    cols = cols.reshape(n, groups, -1, math.prod(blocks))
-    w = weight.reshape(groups, out_channels // groups, -1)
+    per_group = cols.shape[1] // groups  # C / groups * K (spelled out: N may be 0)
+    cols = cols.reshape(n, groups, per_group, math.prod(blocks))
+    w = weight.reshape(groups, out_channels // groups, per_group)
     y = w.matmul(cols).reshape(n, out_channels, *blocks)
     if bias is not None:
         y = y + bias.reshape(out_channels, *(1,) * len(blocks))

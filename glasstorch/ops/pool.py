@@ -34,11 +34,16 @@ def output_size(size, kernel, stride, padding, dilation, ceil_mode):
     return out
 
 
-def _padded(x, g, fill, xp):
-    """x with g.ph, g.pw of `fill` before each plane, and after it as much as the windows
-    reach (ceil_mode lets the last window run past the padding)."""
+def _padded_shape(g, multiple=(1, 1)):
+    """The planes padded by g.ph, g.pw before, and after as far as the windows reach (ceil_mode
+    lets the last window run past the padding), rounded up to a multiple."""
     height = max(g.height + 2 * g.ph, (g.out_h - 1) * g.sh + (g.kh - 1) * g.dh + 1)
     width = max(g.width + 2 * g.pw, (g.out_w - 1) * g.sw + (g.kw - 1) * g.dw + 1)
+    return -(-height // multiple[0]) * multiple[0], -(-width // multiple[1]) * multiple[1]
+
+
+def _padded(x, g, fill, xp, multiple=(1, 1)):
+    height, width = _padded_shape(g, multiple)
     if (height, width) == x.shape[-2:]:
         return x
     y = xp.full(x.shape[:-2] + (height, width), fill, dtype=x.dtype)
@@ -53,6 +58,31 @@ def _offset_view(x_padded, g, i, j):
                     left:left + g.sw * (g.out_w - 1) + 1:g.sw]
 
 
+def _phase_views(phases, g):
+    """_offset_view for every kernel offset, read from the phases of the padded planes."""
+    views = []
+    for i, j in _offsets(g):
+        (top, row), (left, col) = divmod(i * g.dh, g.sh), divmod(j * g.dw, g.sw)
+        views.append(phases[row, col, ..., top:top + g.out_h, left:left + g.out_w])
+    return views
+
+
+def _offset_views(x, g, fill, xp):
+    """_offset_view for every kernel offset, of x padded with `fill`.
+
+    With a stride, the padded planes are first regrouped by phase (row mod sh, column
+    mod sw), one copy, so that each view then reads whole rows instead of every sh-th
+    element: about twice as fast for the 3x3 stride-2 pooling of a ResNet stem.
+    """
+    if g.sh == g.sw == 1:
+        x_padded = _padded(x, g, fill, xp)
+        return [_offset_view(x_padded, g, i, j) for i, j in _offsets(g)]
+    x_padded = _padded(x, g, fill, xp, multiple=(g.sh, g.sw))
+    *batch, height, width = x_padded.shape
+    phases = x_padded.reshape(*batch, height // g.sh, g.sh, width // g.sw, g.sw)
+    return _phase_views(xp.ascontiguousarray(xp.moveaxis(phases, (-3, -1), (0, 1))), g)
+
+
 def _offsets(g):
     return [(i, j) for i in range(g.kh) for j in range(g.kw)]
 
@@ -63,19 +93,20 @@ def _offsets(g):
 def window_max(x, g, xp):
     """The maximum of every window, and its flat index h * width + w in the input plane."""
     fill = -math.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
-    x_padded = _padded(x, g, fill, xp)
-    views = [_offset_view(x_padded, g, i, j) for i, j in _offsets(g)]
+    views = _offset_views(x, g, fill, xp)
     values = views[0].copy()
     for view in views[1:]:
         xp.maximum(values, view, out=values)
-    # the first offset in window order that holds the maximum: torch returns that one
-    first = xp.zeros(values.shape, dtype="int32")
-    for k in range(len(views) - 1, 0, -1):
-        first = xp.where(views[k] == values, k, first)
-    first = xp.where(views[0] == values, 0, first)
-    rows = (xp.arange(g.out_h) * g.sh - g.ph).reshape(-1, 1) + (first // g.kw) * g.dh
-    cols = xp.arange(g.out_w) * g.sw - g.pw + (first % g.kw) * g.dw
-    return values, (rows * g.width + cols).astype("int64")
+    # where the first offset in window order that holds the maximum (torch returns that one)
+    # lies in the plane: the window's top-left position plus the offset's shift
+    shifts = [i * g.dh * g.width + j * g.dw for i, j in _offsets(g)]
+    shift = xp.zeros(values.shape, dtype="int64")
+    for k in range(len(views) - 1, -1, -1):
+        shift = xp.where(views[k] == values, shifts[k], shift)
+    top = xp.arange(g.out_h) * g.sh - g.ph
+    left = xp.arange(g.out_w) * g.sw - g.pw
+    shift += top.reshape(-1, 1) * g.width + left
+    return values, shift
 
 
 class MaxPool2DWithIndices(Function):
@@ -168,8 +199,7 @@ class AvgPool2D(Function):
     @staticmethod
     def forward(ctx, x, g, divisor):
         ctx.g, ctx.divisor = g, divisor
-        x_padded = _padded(x, g, 0, ctx.xp)
-        views = [_offset_view(x_padded, g, i, j) for i, j in _offsets(g)]
+        views = _offset_views(x, g, 0, ctx.xp)
         total = views[0].copy()
         for view in views[1:]:
             total += view
@@ -192,12 +222,20 @@ class AvgPool2DBackward(Function):
         ctx.g, ctx.divisor = g, divisor
         shape = grad.shape[:-2] + (g.height, g.width)
         share = grad / divisor
-        padded = _padded(xp.zeros(shape, dtype=grad.dtype), g, 0, xp)
-        for i, j in _offsets(g):
-            _offset_view(padded, g, i, j)[...] += share  # distinct elements for one offset
+        if g.sh == g.sw == 1:
+            padded = _padded(xp.zeros(shape, dtype=grad.dtype), g, 0, xp)
+            for i, j in _offsets(g):
+                _offset_view(padded, g, i, j)[...] += share  # distinct elements per offset
+        else:  # the adjoint of _offset_views: add into the phases, then interleave them
+            height, width = _padded_shape(g, (g.sh, g.sw))
+            phases = xp.zeros((g.sh, g.sw) + shape[:-2] + (height // g.sh, width // g.sw),
+                              dtype=grad.dtype)
+            for view in _phase_views(phases, g):
+                view += share
+            padded = xp.moveaxis(phases, (0, 1), (-3, -1)).reshape(shape[:-2] + (height, width))
         if padded.shape == shape:
             return padded
-        return padded[..., g.ph:g.ph + g.height, g.pw:g.pw + g.width].copy()
+        return padded[..., g.ph:g.ph + g.height, g.pw:g.pw + g.width]
 
     @staticmethod
     def backward(ctx, grad):

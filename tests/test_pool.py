@@ -83,7 +83,8 @@ def test_avg_pool2d(torch, shape, args):
     _compare(torch, lambda f, x: f.avg_pool2d(x, *args), shape)
 
 
-@pytest.mark.parametrize("output_size", [1, (1, 1), 3, (2, 5), (5, 3), (4, None), (7, 9)])
+@pytest.mark.parametrize("output_size", [1, (1, 1), 3, (2, 5), (5, 3), (4, None), (7, 9),
+                                         (9, 12)])
 @pytest.mark.parametrize("shape", [(2, 3, 7, 9), (3, 10, 10)])
 def test_adaptive_pool2d(torch, shape, output_size):
     _compare(torch, lambda f, x: f.adaptive_avg_pool2d(x, output_size), shape)
@@ -99,6 +100,22 @@ def test_pool1d(torch, shape):
     _compare(torch, lambda f, x: f.avg_pool1d(x, 2), shape)
     _compare(torch, lambda f, x: f.adaptive_avg_pool1d(x, 4), shape)
     _compare(torch, lambda f, x: f.adaptive_max_pool1d(x, 4, True), shape)
+
+
+def test_nan_propagates_and_takes_the_gradient(torch):
+    array = np.random.default_rng(0).standard_normal((2, 3, 6, 7)).astype("float32")
+    array[0, 0, 1, 1] = array[0, 0, 1, 3] = array[1, 2, 4, 4] = array[1, 2, 5, 5] = np.nan
+    for fn in (lambda f, x: f.max_pool2d(x, 3, 2, 1, return_indices=True),
+               lambda f, x: f.max_pool2d(x, 2, return_indices=True),
+               lambda f, x: f.adaptive_max_pool2d(x, (2, 3), return_indices=True)):
+        x = glasstorch.from_numpy(array.copy()).requires_grad_()
+        xt = torch.from_numpy(array.copy()).requires_grad_()
+        (values, indices), (values_t, indices_t) = fn(F, x), fn(torch.nn.functional, xt)
+        np.testing.assert_array_equal(values.detach().numpy(), values_t.detach().numpy())
+        np.testing.assert_array_equal(indices.numpy(), indices_t.numpy())
+        values.sum().backward()
+        values_t.sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())
 
 
 def test_float64_and_grad_fn_names(torch):

@@ -103,6 +103,9 @@ def window_max(x, g, xp):
     shift = xp.zeros(values.shape, dtype="int64")
     for k in range(len(views) - 1, -1, -1):
         shift = xp.where(views[k] == values, shifts[k], shift)
+    if x.dtype.kind == "f" and xp.isnan(values).any():  # in torch the last NaN of a window wins
+        for k, view in enumerate(views):
+            shift = xp.where(xp.isnan(view), shifts[k], shift)
     top = xp.arange(g.out_h) * g.sh - g.ph
     left = xp.arange(g.out_w) * g.sw - g.pw
     shift += top.reshape(-1, 1) * g.width + left
@@ -164,6 +167,9 @@ def adaptive_max_pool2d_with_indices(x, out_h, out_w):
     windows = windows.reshape(n, c, out_h, out_w, -1)
     k = windows.argmax(-1) if windows.size else xp.zeros(windows.shape[:-1], dtype="int64")
     values = xp.take_along_axis(windows, k[..., None], -1)[..., 0]
+    if windows.dtype.kind == "f" and xp.isnan(values).any():  # torch: the last NaN wins
+        last_nan = windows.shape[-1] - 1 - xp.isnan(windows[..., ::-1]).argmax(-1)
+        k = xp.where(xp.isnan(values), last_nan, k)
     kw = cols.shape[1]
     h = rows[xp.arange(out_h).reshape(-1, 1), k // kw]
     w = cols[xp.arange(out_w), k % kw]

@@ -16,6 +16,7 @@ from ..ops.elementwise import where
 from ..ops.linalg import _c_name as _c_type
 from ..ops.linalg import addmm
 from ..ops.nn_ops import BinaryCrossEntropy, NllLoss
+from ..ops.norm import BatchNorm, batch_norm_eval, normalize_last
 
 # ---- activations ----
 
@@ -122,6 +123,52 @@ def dropout(input, p=0.5, training=True, inplace=False):
         x = input._original() if inplace else input
         result = x * (keep.to(input.dtype) * (1.0 / (1.0 - p)))  # one scaled mask
     return input._inplace(result) if inplace else result
+
+
+def _channel_dropout(input, p, training, inplace, batched=True):
+    """Zero whole channels: one Bernoulli draw per (sample, channel), broadcast over the rest."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    x = input._original() if inplace else input
+    if p == 1.0:
+        result = x * 0.0
+    else:
+        channel_dims = 2 if batched else 1
+        shape = tuple(input.shape[:channel_dims]) + (1,) * (input.ndim - channel_dims)
+        keep = creation.rand(shape, dtype=input.dtype, device=input.device) >= p
+        result = x * (keep.to(input.dtype) * (1.0 / (1.0 - p)))
+    return input._inplace(result) if inplace else result
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    if input.ndim not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note that "
+            "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial "
+            "dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D "
+            "inputs).")
+    return _channel_dropout(input, p, training, inplace, batched=input.ndim == 3)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    if input.ndim not in (3, 4):
+        warnings.warn(
+            f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and "
+            "will result in an error in a future release. To retain the behavior and silence "
+            "this warning, please use dropout instead. Note that dropout2d exists to provide "
+            "channel-wise dropout on inputs with 2 spatial dimensions, a channel dimension, and "
+            "an optional batch dimension (i.e. 3D or 4D inputs).", stacklevel=2)
+    if input.ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+            "dropout behavior is desired - input is interpreted as shape (N, C, L), where C is "
+            "the channel dim. This behavior will change in a future release to interpret the "
+            "input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D "
+            "channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=2)
+    return _channel_dropout(input, p, training, inplace)
 
 
 def linear(input, weight, bias=None):

@@ -95,9 +95,11 @@ class Conv1d(_ConvNd):
 
     _dims = 1
 
+    def _conv_forward(self, input, weight, bias):
+        return F.conv1d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
+
     def forward(self, input):
-        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                        self.groups)
+        return self._conv_forward(input, self.weight, self.bias)
 
 
 class Conv2d(_ConvNd):
@@ -105,9 +107,11 @@ class Conv2d(_ConvNd):
 
     _dims = 2
 
+    def _conv_forward(self, input, weight, bias):  # torch's hook point, e.g. for weight_norm
+        return F.conv2d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
+
     def forward(self, input):
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                        self.groups)
+        return self._conv_forward(input, self.weight, self.bias)
 
 
 class LazyConv2d(Conv2d):

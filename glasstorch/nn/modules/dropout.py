@@ -1,4 +1,4 @@
-"""Dropout: zeroes elements with probability p while training."""
+"""Dropout: zeroes elements (Dropout) or whole channels (Dropout1d, Dropout2d) while training."""
 
 from .. import functional as F
 from .module import Module
@@ -16,3 +16,17 @@ class Dropout(Module):
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout1d(Dropout):
+    """Zeroes whole channels of (N, C, L) or (C, L) inputs."""
+
+    def forward(self, input):
+        return F.dropout1d(input, self.p, self.training, self.inplace)
+
+
+class Dropout2d(Dropout):
+    """Zeroes whole channels of (N, C, H, W) inputs."""
+
+    def forward(self, input):
+        return F.dropout2d(input, self.p, self.training, self.inplace)

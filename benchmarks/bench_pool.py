@@ -23,24 +23,24 @@ WORKLOADS = [  # name, input shape, pooling function name, arguments
 ]
 
 
-def best_time(lib, array, name, args, repeats=7):
-    x = lib.from_numpy(array.copy()).requires_grad_()
-    pool = getattr(lib.nn.functional, name)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        y = pool(x, *args)
-        y.backward(lib.ones_like(y))
-        times.append(time.perf_counter() - start)
-    return min(times)
+def one_run(lib, x, name, args):
+    start = time.perf_counter()
+    y = getattr(lib.nn.functional, name)(x, *args)
+    y.backward(lib.ones_like(y))
+    return time.perf_counter() - start
 
 
-def main():
+def main(repeats=15):
     rng = np.random.default_rng(0)
     for label, shape, name, args in WORKLOADS:
         array = rng.standard_normal(shape).astype("float32")
-        ours = best_time(glasstorch, array, name, args)
-        theirs = best_time(torch, array, name, args)
+        x = glasstorch.from_numpy(array.copy()).requires_grad_()
+        xt = torch.from_numpy(array.copy()).requires_grad_()
+        ours, theirs = [], []
+        for _ in range(repeats):  # alternating, so both see the same machine load
+            ours.append(one_run(glasstorch, x, name, args))
+            theirs.append(one_run(torch, xt, name, args))
+        ours, theirs = min(ours), min(theirs)
         print(f"{label:22s} glasstorch {ours * 1e3:7.1f} ms   torch {theirs * 1e3:7.1f} ms   "
               f"ratio {theirs / ours:.2f}")
 

@@ -126,8 +126,9 @@ class MaxPool2DWithIndices(Function):
     @staticmethod
     def forward(ctx, x, values, index):
         n, c, height, width = ctx.input_shape = x.shape
-        planes = ctx.xp.arange(n * c, dtype="int64").reshape(n, c, 1, 1) * (height * width)
-        ctx.flat_index = (index + planes).reshape(-1)  # positions in x.reshape(-1)
+        if ctx.needs_input_grad[0]:
+            planes = ctx.xp.arange(n * c, dtype="int64").reshape(n, c, 1, 1) * (height * width)
+            ctx.flat_index = (index + planes).reshape(-1)  # positions in x.reshape(-1)
         return values
 
     @staticmethod

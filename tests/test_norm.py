@@ -111,6 +111,22 @@ def test_options_match_torch(torch, kwargs):
         assert_same_module(net, tnet)
 
 
+@pytest.mark.parametrize("shape", [(5, 3), (4, 3, 6), (2, 3, 4, 5)])
+def test_functional_batch_norm_updates_running_statistics_like_torch(torch, shape):
+    data = (np.random.randn(*shape) * 2 + 1).astype(np.float32)
+    stats = np.random.rand(2, 3).astype(np.float32)
+    outputs = []
+    for lib in (glasstorch, torch):
+        mean, var = lib.tensor(stats[0]), lib.tensor(stats[1] + 0.5)
+        weight, bias = lib.tensor([1.0, -2.0, 0.5]), lib.tensor([0.0, 1.0, -1.0])
+        trained = lib.nn.functional.batch_norm(lib.tensor(data), mean, var, weight, bias,
+                                               training=True, momentum=0.3, eps=1e-3)
+        evaluated = lib.nn.functional.batch_norm(lib.tensor(data), mean, var, weight, bias)
+        outputs.append([t.numpy() for t in (trained, evaluated, mean, var)])
+    for mine, theirs in zip(*outputs):
+        np.testing.assert_allclose(mine, theirs, atol=1e-5, rtol=1e-5)
+
+
 def test_state_dict_keys_order_and_load_from_torch(torch):
     tnet = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.BatchNorm2d(2))
     tnet.train()
@@ -158,6 +174,8 @@ def test_errors_match_torch(torch):
         lambda lib: lib.nn.GroupNorm(4, 6),
         lambda lib: lib.nn.functional.dropout1d(lib.ones(2, 3, 4, 5)),
         lambda lib: lib.nn.Dropout2d(1.5),
+        lambda lib: lib.nn.functional.batch_norm(lib.ones(2, 3), lib.zeros(3), lib.ones(3),
+                                                 training=True, momentum=None),
     ]
     for case in cases:
         assert _error(lambda: case(glasstorch)) == _error(lambda: case(torch))  # noqa: B023

@@ -204,3 +204,28 @@ def test_errors(torch, call):
     with pytest.raises(type(expected.value)) as raised:
         call(F, glasstorch.from_numpy(array))
     assert str(raised.value) == str(expected.value)
+
+
+@pytest.mark.parametrize("shape", [(0, 3, 6, 6), (2, 0, 6, 6), (2, 3, 0, 6), (0, 6, 6)])
+@pytest.mark.parametrize("name", ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
+                                  "adaptive_max_pool2d"])
+def test_empty_inputs(torch, name, shape):
+    array = np.zeros(shape, dtype="float32")
+    try:
+        expected = getattr(torch.nn.functional, name)(torch.from_numpy(array), 2)
+    except RuntimeError as error:
+        with pytest.raises(RuntimeError) as raised:
+            getattr(F, name)(glasstorch.from_numpy(array), 2)
+        assert str(raised.value) == str(error)
+        return
+    assert getattr(F, name)(glasstorch.from_numpy(array), 2).shape == tuple(expected.shape)
+
+
+def test_integer_inputs(torch):
+    array = np.arange(-8, 28).reshape(1, 1, 6, 6)
+    for fn in (lambda f, x: f.max_pool2d(x, 3, 2, 1), lambda f, x: f.avg_pool2d(x, 2),
+               lambda f, x: f.avg_pool2d(x, 3, 1, 1, count_include_pad=False)):
+        ours, theirs = fn(F, glasstorch.from_numpy(array)), fn(torch.nn.functional,
+                                                               torch.from_numpy(array))
+        assert ours.dtype == glasstorch.int64
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

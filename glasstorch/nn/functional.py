@@ -393,18 +393,31 @@ def _pool_window(input, kernel_size, stride, padding, dilation, ceil_mode):
     return _pool.Window(height, width, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w)
 
 
-def _batched(input, name):
+def _batched(input):
     """A 3-d (C, H, W) input as a batch of one, and whether to drop that dim again."""
-    if input.ndim not in (3, 4) or input.numel() == 0 and input.shape[0] != 0:
-        raise RuntimeError(f"{name}: Expected 3D or 4D tensor, but got {list(input.shape)}"
-                           if name.startswith("adaptive") else
-                           "non-empty 3D or 4D (batch mode) tensor expected for input")
+    if input.ndim not in (3, 4):
+        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+    if 0 in input.shape[-3:]:
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch "
+                           f"size for input, but got:{list(input.shape)}")
+    return (input.unsqueeze(0), True) if input.ndim == 3 else (input, False)
+
+
+def _adaptive_batched(input, name, first_checked_dim):
+    """_batched for the adaptive pools, with their checks: torch's max pool wants channels."""
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"{name}(): Expected 3D or 4D tensor, but got {list(input.shape)}")
+    for dim in range(first_checked_dim % input.ndim, input.ndim):
+        if input.shape[dim] == 0:
+            raise RuntimeError(f"{name}(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but input has sizes {list(input.shape)} with "
+                               f"dimension {dim} being empty")
     return (input.unsqueeze(0), True) if input.ndim == 3 else (input, False)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
-    x, unbatched = _batched(input, "max_pool2d")
+    x, unbatched = _batched(input)
     window = _pool_window(x, kernel_size, stride, padding, dilation, ceil_mode)
     values, indices = _pool.max_pool2d_with_indices(x, window)
     if unbatched:
@@ -414,7 +427,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
-    x, unbatched = _batched(input, "avg_pool2d")
+    x, unbatched = _batched(input)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     window = _pool_window(x, kernel_size, stride, padding, 1, ceil_mode)
@@ -432,7 +445,7 @@ def _adaptive_size(input, output_size, name):
 
 
 def adaptive_avg_pool2d(input, output_size):
-    x, unbatched = _batched(input, "adaptive_avg_pool2d()")
+    x, unbatched = _adaptive_batched(input, "adaptive_avg_pool2d", -2)
     out_h, out_w = _adaptive_size(x, output_size, "adaptive_avg_pool2d")
     if (out_h, out_w) == (1, 1):  # global average pooling: a mean, as torch does it
         result = x.mean((-2, -1), keepdim=True)
@@ -445,7 +458,7 @@ def adaptive_avg_pool2d(input, output_size):
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
-    x, unbatched = _batched(input, "adaptive_max_pool2d()")
+    x, unbatched = _adaptive_batched(input, "adaptive_max_pool2d", 1)
     out_h, out_w = _adaptive_size(x, output_size, "adaptive_max_pool2d")
     values, indices = _pool.adaptive_max_pool2d_with_indices(x, out_h, out_w)
     if unbatched:
@@ -504,6 +517,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     Training uses the batch's statistics and, if given, updates running_mean / running_var
     in place (momentum, unbiased variance); otherwise the running statistics are used.
     """
+    if momentum is None:  # the modules turn momentum=None into a cumulative-average factor
+        raise TypeError("batch_norm(): argument 'momentum' (position 7) must be float, not "
+                        "NoneType")
     channels = input.shape[1] if input.ndim > 1 else 0
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):

@@ -170,7 +170,7 @@ def adaptive_max_pool2d_with_indices(x, out_h, out_w):
     # every window as a copy, (N, C, out_h, out_w, kh * kw); repeats don't change the max,
     # and each comes after the element it repeats, so argmax finds the first maximum
     windows = x._data[:, :, rows[:, None, :, None], cols[None, :, None, :]]
-    windows = windows.reshape(n, c, out_h, out_w, -1)
+    windows = windows.reshape(n, c, out_h, out_w, rows.shape[1] * cols.shape[1])
     k = windows.argmax(-1) if windows.size else xp.zeros(windows.shape[:-1], dtype="int64")
     values = xp.take_along_axis(windows, k[..., None], -1)[..., 0]
     if windows.dtype.kind == "f" and xp.isnan(values).any():  # torch: the last NaN wins
@@ -215,6 +215,8 @@ class AvgPool2D(Function):
         total = views[0].copy()
         for view in views[1:]:
             total += view
+        if total.dtype.kind in "iu":  # torch divides integers with C's truncation
+            return ctx.xp.trunc(total / divisor).astype(x.dtype)
         total /= divisor
         return total
 

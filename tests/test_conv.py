@@ -25,6 +25,8 @@ def _check_conv(torch, name, shape_x, shape_w, bias=True, **kwargs):
     ty = getattr(torch.nn.functional, name)(tx, tw, *tb, **kwargs)
     assert y.shape == ty.shape
     assert y.dtype == glasstorch.float32
+    if x.ndim == w.ndim:  # batched: one node, as torch's
+        assert y.grad_fn.name() == ty.grad_fn.name() == "ConvolutionBackward0"
     np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-4)
     # a non-uniform upstream gradient, so that every position's gradient counts differently
     u = np.random.default_rng(1).standard_normal(ty.shape).astype("float32")

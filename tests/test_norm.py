@@ -127,6 +127,18 @@ def test_functional_batch_norm_updates_running_statistics_like_torch(torch, shap
         np.testing.assert_allclose(mine, theirs, atol=1e-5, rtol=1e-5)
 
 
+def test_running_statistics_update_keeps_their_version_like_torch(torch):
+    versions = []
+    for lib in (glasstorch, torch):
+        net = lib.nn.BatchNorm1d(3)
+        before = net.running_var._version
+        before = before[0] if lib is glasstorch else before  # glasstorch keeps it in a box
+        net(lib.randn(4, 3))
+        after = net.running_var._version
+        versions.append((after[0] if lib is glasstorch else after) - before)
+    assert versions == [0, 0]
+
+
 def test_state_dict_keys_order_and_load_from_torch(torch):
     tnet = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.BatchNorm2d(2))
     tnet.train()

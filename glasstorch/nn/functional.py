@@ -531,6 +531,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise ValueError("Expected more than 1 value per channel when training, got input "
                          f"size {input.shape!r}")
     # the primitive updates the running statistics in its forward, as torch's kernel does
+    # (and, like it, without counting a new version of them)
     return BatchNorm.apply(input, weight, bias, running_mean, running_var, momentum, eps)
 
 

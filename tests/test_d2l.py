@@ -172,3 +172,42 @@ def test_train_ch3_and_predict_ch3_on_separable_images(tmp_path, monkeypatch, ca
     titles = d2l.predict_ch3(net, test_iter, n=4)
     assert len(titles) == 4 and all("\n" in t for t in titles)
     assert d2l.evaluate_accuracy(net, test_iter) == test_acc
+
+
+def test_flatten_layer_and_global_avg_pool_match_torch(torch):
+    x = np.random.default_rng(0).standard_normal((2, 3, 4, 5)).astype(np.float32)
+    ours = glasstorch.from_numpy(x).requires_grad_()
+    theirs = torch.from_numpy(x).requires_grad_()
+    flat = d2l.FlattenLayer()(ours)
+    np.testing.assert_allclose(flat.detach().numpy(), theirs.view(2, -1).detach().numpy())
+    pooled = d2l.GlobalAvgPool2d()(ours)
+    expected = torch.nn.functional.avg_pool2d(theirs, kernel_size=theirs.size()[2:])
+    assert pooled.shape == expected.shape == (2, 3, 1, 1)
+    np.testing.assert_allclose(pooled.detach().numpy(), expected.detach().numpy(), rtol=1e-6)
+    pooled.sum().backward()
+    expected.sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-6)
+
+
+def test_train_ch5_the_older_signature(capsys):
+    """d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, device, num_epochs)."""
+    from glasstorch import nn
+    from glasstorch.utils import data
+
+    glasstorch.manual_seed(0)
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 10, 320)
+    centers = rng.random((10, 1, 8, 8)).astype(np.float32)
+    images = centers[labels] + 0.05 * rng.standard_normal((320, 1, 8, 8)).astype(np.float32)
+    dataset = data.TensorDataset(glasstorch.from_numpy(images), glasstorch.from_numpy(labels))
+    train_iter = data.DataLoader(dataset, batch_size=32, shuffle=True)
+    test_iter = data.DataLoader(dataset, batch_size=32)
+    net = nn.Sequential(d2l.FlattenLayer(), nn.Linear(64, 10))
+    optimizer = glasstorch.optim.Adam(net.parameters(), lr=0.05)
+    device = glasstorch.device("cpu")
+    loss, train_acc, test_acc = d2l.train_ch5(net, train_iter, test_iter, 32, optimizer, device, 2)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "training on  cpu"
+    assert [line.split(",")[0] for line in out[1:]] == ["epoch 1", "epoch 2"]
+    assert test_acc > 0.9 and train_acc > 0.5
+    assert d2l.evaluate_accuracy(test_iter, net) == d2l.evaluate_accuracy(net, test_iter)

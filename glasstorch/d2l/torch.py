@@ -310,7 +310,12 @@ def accuracy(y_hat, y):
 
 
 def evaluate_accuracy(net, data_iter):
-    """Compute the accuracy for a model on a dataset."""
+    """Compute the accuracy for a model on a dataset.
+
+    The older d2lzh_pytorch called it as evaluate_accuracy(data_iter, net); both orders work.
+    """
+    if not callable(net) and callable(data_iter):
+        net, data_iter = data_iter, net
     if isinstance(net, torch.nn.Module):
         net.eval()  # Set the model to evaluation mode
     metric = Accumulator(2)  # No. of correct predictions, no. of predictions
@@ -419,6 +424,49 @@ def predict_ch3(net, test_iter, n=6):
     titles = [true + "\n" + pred for true, pred in zip(trues, preds)]
     show_images(X[0:n].reshape((n, 28, 28)), 1, n, titles=titles[0:n])
     return titles[0:n]
+
+
+# ---- convolutional networks (chapter 5 of the older d2lzh_pytorch, used by note 002) ----
+
+
+class FlattenLayer(torch.nn.Module):
+    """Flatten each example: (batch, ...) -> (batch, features)."""
+
+    def forward(self, x):
+        return x.view(x.shape[0], -1)
+
+
+class GlobalAvgPool2d(torch.nn.Module):
+    """Average over the whole height and width: (batch, channels, h, w) -> (..., 1, 1)."""
+
+    def forward(self, x):
+        return torch.nn.functional.avg_pool2d(x, kernel_size=x.size()[2:])
+
+
+def train_ch5(net, train_iter, test_iter, batch_size, optimizer, device, num_epochs):
+    """Train a model on `device` with cross-entropy, printing one line per epoch (d2lzh_pytorch)."""
+    net = net.to(device)
+    print("training on ", device)
+    loss = torch.nn.CrossEntropyLoss()
+    for epoch in range(num_epochs):
+        train_l_sum, train_acc_sum, n, batch_count, start = 0.0, 0.0, 0, 0, time.time()
+        for X, y in train_iter:
+            X = X.to(device)
+            y = y.to(device)
+            y_hat = net(X)
+            l = loss(y_hat, y)
+            optimizer.zero_grad()
+            l.backward()
+            optimizer.step()
+            train_l_sum += l.cpu().item()
+            train_acc_sum += (y_hat.argmax(dim=1) == y).sum().cpu().item()
+            n += y.shape[0]
+            batch_count += 1
+        test_acc = evaluate_accuracy(net, test_iter)
+        print("epoch %d, loss %.4f, train acc %.3f, test acc %.3f, time %.1f sec"
+              % (epoch + 1, train_l_sum / batch_count, train_acc_sum / n, test_acc,
+                 time.time() - start))
+    return train_l_sum / batch_count, train_acc_sum / n, test_acc
 
 
 # ---- devices (5.6) ----

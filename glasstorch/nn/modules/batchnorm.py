@@ -5,7 +5,7 @@ from ...autograd import no_grad
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter, UninitializedParameter
-from .linear import _infer_parameters
+from .lazy import LazyModuleMixin
 from .module import Module
 
 
@@ -97,7 +97,7 @@ class BatchNorm2d(_NormBase):
             raise ValueError(f"expected 4D input (got {input.ndim}D input)")
 
 
-class _LazyNormBase(_NormBase):
+class _LazyNormBase(LazyModuleMixin, _NormBase):
     """num_features is read from the first input's dim 1; the module then becomes cls_to_become."""
 
     def __init__(self, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True,
@@ -120,7 +120,7 @@ class _LazyNormBase(_NormBase):
             self.register_parameter("bias", None)
         for name in ("running_mean", "running_var", "num_batches_tracked"):
             self.register_buffer(name, None)
-        self._initialize_hook = self.register_forward_pre_hook(_infer_parameters)
+        self._wait_for_first_input()
 
     def has_uninitialized_params(self):
         return self.num_features == 0

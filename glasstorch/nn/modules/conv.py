@@ -11,7 +11,7 @@ from ...autograd import no_grad
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter, UninitializedParameter
-from .linear import _infer_parameters
+from .lazy import LazyModuleMixin
 from .module import Module
 
 _PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
@@ -114,7 +114,7 @@ class Conv2d(_ConvNd):
         return self._conv_forward(input, self.weight, self.bias)
 
 
-class LazyConv2d(Conv2d):
+class LazyConv2d(LazyModuleMixin, Conv2d):
     """A Conv2d whose in_channels is read from the first input; it then becomes a Conv2d."""
 
     cls_to_become = Conv2d
@@ -128,10 +128,7 @@ class LazyConv2d(Conv2d):
         self.weight = UninitializedParameter(device=device, dtype=dtype)
         if bias:
             self.bias = UninitializedParameter(device=device, dtype=dtype)
-        self._initialize_hook = self.register_forward_pre_hook(_infer_parameters)
-
-    def has_uninitialized_params(self):
-        return any(isinstance(p, UninitializedParameter) for p in self._parameters.values())
+        self._wait_for_first_input()
 
     def reset_parameters(self):
         if not self.has_uninitialized_params() and self.in_channels != 0:
@@ -150,11 +147,7 @@ class LazyConv2d(Conv2d):
                 self.reset_parameters()
 
     def _load_from_state_dict(self, state_dict, prefix, *args):
-        # a checkpoint fixes the shapes: materialize before copying into the parameters
-        for name, param in self._parameters.items():
-            key = prefix + name
-            if isinstance(param, UninitializedParameter) and key in state_dict:
-                param.materialize(state_dict[key].shape)
+        self._materialize_from(state_dict, prefix)
         if not self.has_uninitialized_params():
             self.in_channels = self.weight.shape[1] * self.groups
         super()._load_from_state_dict(state_dict, prefix, *args)

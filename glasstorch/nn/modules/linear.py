@@ -7,6 +7,7 @@ from ...autograd import no_grad
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter, UninitializedParameter
+from .lazy import LazyModuleMixin
 from .module import Module
 
 
@@ -83,7 +84,7 @@ class Bilinear(Module):
                 f"out_features={self.out_features}, bias={self.bias is not None}")
 
 
-class LazyLinear(Linear):
+class LazyLinear(LazyModuleMixin, Linear):
     """A Linear whose in_features is read from the first input; it then becomes a Linear."""
 
     cls_to_become = Linear
@@ -97,10 +98,7 @@ class LazyLinear(Linear):
             self.bias = UninitializedParameter(device=device, dtype=dtype)
         else:
             self.register_parameter("bias", None)
-        self._initialize_hook = self.register_forward_pre_hook(_infer_parameters)
-
-    def has_uninitialized_params(self):
-        return any(isinstance(p, UninitializedParameter) for p in self._parameters.values())
+        self._wait_for_first_input()
 
     def reset_parameters(self):
         if not self.has_uninitialized_params() and self.in_features != 0:
@@ -116,21 +114,7 @@ class LazyLinear(Linear):
                 self.reset_parameters()
 
     def _load_from_state_dict(self, state_dict, prefix, *args):
-        # a checkpoint fixes the shapes: materialize before copying into the parameters
-        for name, param in self._parameters.items():
-            key = prefix + name
-            if isinstance(param, UninitializedParameter) and key in state_dict:
-                param.materialize(state_dict[key].shape)
+        self._materialize_from(state_dict, prefix)
         if not self.has_uninitialized_params():
             self.in_features = self.weight.shape[-1]
         super()._load_from_state_dict(state_dict, prefix, *args)
-
-
-def _infer_parameters(module, args):
-    """The forward pre-hook of a lazy module: allocate from the first input, then step aside."""
-    module.initialize_parameters(*args)
-    if module.has_uninitialized_params():
-        raise RuntimeError(f"module {module._get_name()} has not been fully initialized")
-    module._initialize_hook.remove()
-    del module._initialize_hook
-    module.__class__ = module.cls_to_become

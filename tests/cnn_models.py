@@ -137,10 +137,10 @@ def densenet(lib, in_channels=1, num_classes=10, num_convs_in_dense_blocks=(4, 4
     num_channels = 64
     for i, num_convs in enumerate(num_convs_in_dense_blocks):
         DB = DenseBlock(num_convs, num_channels, growth_rate)
-        net.add_module("DenseBlosk_%d" % i, DB)  # sic: the seed's spelling
+        net.add_module(f"DenseBlosk_{i}", DB)  # sic: the seed's spelling
         num_channels = DB.out_channels
         if i != len(num_convs_in_dense_blocks) - 1:
-            net.add_module("transition_block_%d" % i,
+            net.add_module(f"transition_block_{i}",
                            transition_block(num_channels, num_channels // 2))
             num_channels = num_channels // 2
     net.add_module("BN", nn.BatchNorm2d(num_channels))

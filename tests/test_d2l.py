@@ -211,3 +211,35 @@ def test_train_ch5_the_older_signature(capsys):
     assert [line.split(",")[0] for line in out[1:]] == ["epoch 1", "epoch 2"]
     assert test_acc > 0.9 and train_acc > 0.5
     assert d2l.evaluate_accuracy(test_iter, net) == d2l.evaluate_accuracy(net, test_iter)
+
+
+def test_train_ch6_the_current_signature(capsys, tmp_path, monkeypatch):
+    """d2l.train_ch6(net, train_iter, test_iter, num_epochs, lr, device): SGD, Xavier init,
+    Animator progress lines with examples/sec, the book's two closing lines."""
+    from glasstorch import nn
+    from glasstorch.utils import data
+
+    monkeypatch.chdir(tmp_path)  # the Animator saves animator.png here
+    glasstorch.manual_seed(0)
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 10, 320)
+    centers = rng.random((10, 1, 8, 8)).astype(np.float32)
+    images = centers[labels] + 0.05 * rng.standard_normal((320, 1, 8, 8)).astype(np.float32)
+    dataset = data.TensorDataset(glasstorch.from_numpy(images), glasstorch.from_numpy(labels))
+    train_iter = data.DataLoader(dataset, batch_size=32, shuffle=True)
+    test_iter = data.DataLoader(dataset, batch_size=32)
+    net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(),
+                        nn.Linear(256, 10))
+    loss, train_acc, test_acc = d2l.train_ch6(net, train_iter, test_iter, 10, 0.5,
+                                              d2l.try_gpu())
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "training on cpu"
+    progress = [line for line in out if line.startswith("epoch ")]
+    assert len(progress) == 10 * 5 + 10  # five points per epoch, then the test accuracy
+    assert progress[0].startswith("epoch 0.2: train loss ")
+    assert out[2].strip().endswith("examples/sec")
+    assert out[-2] == f"loss {loss:.3f}, train acc {train_acc:.3f}, test acc {test_acc:.3f}"
+    assert out[-1].endswith("examples/sec on cpu")
+    assert test_acc > 0.9
+    assert (tmp_path / "animator.png").exists()
+    assert d2l.evaluate_accuracy_gpu(net, test_iter) == test_acc

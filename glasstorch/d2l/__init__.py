@@ -7,11 +7,11 @@
 from . import torch
 from .torch import (
     FASHION_MNIST_DIRS, Accumulator, Animator, FlattenLayer, GlobalAvgPool2d, Timer, accuracy,
-    data_iter, evaluate_accuracy,
+    data_iter, evaluate_accuracy, evaluate_accuracy_gpu,
     get_dataloader_workers, get_fashion_mnist_labels, linreg, load_array,
     load_data_fashion_mnist, load_fashion_mnist_tensors, plot, predict_ch3, read_idx,
     save_figure, set_axes, set_figsize, sgd, show_images, squared_loss, synthetic_data,
-    train_ch3, train_ch5, train_epoch_ch3, try_all_gpus, try_gpu, use_svg_display,
+    train_ch3, train_ch5, train_ch6, train_epoch_ch3, try_all_gpus, try_gpu, use_svg_display,
 )
 
 

@@ -469,6 +469,67 @@ def train_ch5(net, train_iter, test_iter, batch_size, optimizer, device, num_epo
     return train_l_sum / batch_count, train_acc_sum / n, test_acc
 
 
+# ---- convolutional networks (chapter 7 of the current book) ----
+
+
+def evaluate_accuracy_gpu(net, data_iter, device=None):
+    """Compute the accuracy for a model on a dataset using a GPU (or the net's device)."""
+    if isinstance(net, torch.nn.Module):
+        net.eval()  # Set the model to evaluation mode
+        if not device:
+            device = next(iter(net.parameters())).device
+    metric = Accumulator(2)  # No. of correct predictions, no. of predictions
+    with torch.no_grad():
+        for X, y in data_iter:
+            X, y = X.to(device), y.to(device)
+            metric.add(accuracy(net(X), y), y.numel())
+    return metric[0] / metric[1]
+
+
+def train_ch6(net, train_iter, test_iter, num_epochs, lr, device):
+    """Train a model with a GPU (defined in Chapter 6); SGD, Xavier-initialized weights.
+
+    In a terminal each progress line of the Animator is followed by the examples/sec so far.
+    """
+    def init_weights(m):
+        if type(m) == torch.nn.Linear or type(m) == torch.nn.Conv2d:
+            torch.nn.init.xavier_uniform_(m.weight)
+    net.apply(init_weights)
+    print("training on", device)
+    net.to(device)
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr)
+    loss = torch.nn.CrossEntropyLoss()
+    animator = Animator(xlabel="epoch", xlim=[1, num_epochs],
+                        legend=["train loss", "train acc", "test acc"])
+    timer, num_batches = Timer(), len(train_iter)
+    for epoch in range(num_epochs):
+        # Sum of training loss, sum of training accuracy, no. of examples
+        metric = Accumulator(3)
+        net.train()
+        for i, (X, y) in enumerate(train_iter):
+            timer.start()
+            optimizer.zero_grad()
+            X, y = X.to(device), y.to(device)
+            y_hat = net(X)
+            l = loss(y_hat, y)
+            l.backward()
+            optimizer.step()
+            with torch.no_grad():
+                metric.add(l * X.shape[0], accuracy(y_hat, y), X.shape[0])
+            timer.stop()
+            train_l = metric[0] / metric[2]
+            train_acc = metric[1] / metric[2]
+            if (i + 1) % max(num_batches // 5, 1) == 0 or i == num_batches - 1:
+                animator.add(epoch + (i + 1) / num_batches, (train_l, train_acc, None))
+                if not _in_notebook():
+                    print(f"    {metric[2] / timer.sum():.1f} examples/sec", flush=True)
+        test_acc = evaluate_accuracy_gpu(net, test_iter)
+        animator.add(epoch + 1, (None, None, test_acc))
+    print(f"loss {train_l:.3f}, train acc {train_acc:.3f}, test acc {test_acc:.3f}")
+    print(f"{metric[2] * num_epochs / timer.sum():.1f} examples/sec on {str(device)}")
+    return train_l, train_acc, test_acc
+
+
 # ---- devices (5.6) ----
 
 

@@ -17,7 +17,7 @@ from ..ops.linalg import _c_name as _c_type
 from ..ops.linalg import addmm
 from ..ops.nn_ops import BinaryCrossEntropy, NllLoss
 from ..ops.norm import BatchNorm, batch_norm_eval, normalize_last
-from ._interpolate import interpolate
+from ._pad import pad
 
 # ---- activations ----
 
@@ -778,25 +778,6 @@ def one_hot(tensor, num_classes=-1):
         raise RuntimeError("Class values must be smaller than num_classes.")
     classes = creation.arange(num_classes, device=tensor.device)
     return (tensor.unsqueeze(-1) == classes).long()
-
-
-def pad(input, pad, mode="constant", value=None):
-    """Constant padding (negative amounts crop). See torch.nn.functional.pad."""
-    if mode != "constant":
-        raise NotImplementedError(f"glasstorch has no pad mode {mode!r} yet")
-    if len(pad) % 2 or len(pad) // 2 > input.ndim:
-        raise RuntimeError("Padding length must be divisible by 2 and at most twice the "
-                           "number of dimensions of the input")
-    # pad lists (left, right) pairs from the last dim backwards
-    amounts = [(0, 0)] * (input.ndim - len(pad) // 2)
-    amounts += [(pad[i], pad[i + 1]) for i in range(len(pad) - 2, -1, -2)]
-    crop = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for (lo, hi), n in zip(amounts, input.shape))
-    input = input[crop]
-    shape = tuple(n + max(lo, 0) + max(hi, 0) for (lo, hi), n in zip(amounts, input.shape))
-    result = input.new_full(shape, 0 if value is None else value)
-    inside = tuple(slice(max(lo, 0), max(lo, 0) + n) for (lo, _), n in zip(amounts, input.shape))
-    result[inside] = input
-    return result
 
 
 # ---- helpers ----

@@ -25,4 +25,5 @@ from .modules.pooling import (
     AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d,
     MaxPool1d, MaxPool2d,
 )
+from .modules.upsampling import Upsample
 from .parameter import Parameter, UninitializedParameter

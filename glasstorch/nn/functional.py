@@ -17,6 +17,7 @@ from ..ops.linalg import _c_name as _c_type
 from ..ops.linalg import addmm
 from ..ops.nn_ops import BinaryCrossEntropy, NllLoss
 from ..ops.norm import BatchNorm, batch_norm_eval, normalize_last
+from ._interpolate import interpolate
 from ._pad import pad
 
 # ---- activations ----

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from oracle import check
 
 import glasstorch
 import glasstorch.nn.functional as GF
@@ -221,9 +222,71 @@ def test_module_errors_match_torch(torch, kwargs):
     assert sorted(ours_set.split("}")[0].split(", ")) == sorted(torch_set.split("}")[0].split(", "))
 
 
-def test_other_padding_modes_are_not_implemented():
-    with pytest.raises(NotImplementedError):
-        glasstorch.nn.Conv2d(1, 2, 3, padding_mode="reflect")
+# ---- padding_mode: F.pad first, then an unpadded convolution ----
+
+
+def _module_pair(torch, make, dtype="float32"):
+    """The module in both libraries, glasstorch's holding torch's parameters."""
+    theirs = make(torch.nn).to(getattr(torch, dtype))
+    ours = make(glasstorch.nn)
+    ours.load_state_dict({k: glasstorch.tensor(v.detach().numpy())
+                          for k, v in theirs.state_dict().items()})
+    return ours, theirs
+
+
+@pytest.mark.parametrize("mode", ["zeros", "reflect", "replicate", "circular"])
+@pytest.mark.parametrize("make, shape", [
+    (lambda nn, m: nn.Conv2d(3, 4, 3, padding=1, padding_mode=m), (2, 3, 6, 5)),
+    (lambda nn, m: nn.Conv2d(3, 4, (3, 2), padding=(2, 1), stride=(2, 1), padding_mode=m),
+     (1, 3, 7, 5)),
+    (lambda nn, m: nn.Conv2d(4, 6, 3, padding=2, dilation=2, groups=2, bias=False,
+                             padding_mode=m), (2, 4, 5, 7)),
+    (lambda nn, m: nn.Conv2d(3, 4, (4, 3), padding="same", dilation=(1, 2), padding_mode=m),
+     (2, 3, 7, 6)),  # 'same' with an even kernel: the extra row goes after
+    (lambda nn, m: nn.Conv2d(3, 4, 3, padding="valid", padding_mode=m), (2, 3, 5, 5)),
+    (lambda nn, m: nn.Conv2d(3, 4, 3, padding=1, padding_mode=m), (3, 5, 4)),  # unbatched
+    (lambda nn, m: nn.Conv2d(2, 2, 3, padding=(0, 2), stride=2, groups=2, padding_mode=m),
+     (1, 2, 3, 3)),
+    (lambda nn, m: nn.Conv1d(3, 4, 3, padding=1, padding_mode=m), (2, 3, 7)),
+    (lambda nn, m: nn.Conv1d(4, 2, 4, padding="same", dilation=2, groups=2, padding_mode=m),
+     (1, 4, 9)),
+    (lambda nn, m: nn.Conv1d(3, 6, 3, padding=2, stride=3, padding_mode=m), (3, 5)),
+])
+def test_padding_mode_matches_torch(torch, mode, make, shape):
+    ours, theirs = _module_pair(torch, lambda nn: make(nn, mode))
+    assert repr(ours) == repr(theirs)
+    check(lambda lib, x: (ours if lib is glasstorch else theirs)(x), shape)
+    # the parameters' gradients too (check compares the input's)
+    for (name, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-4, atol=1e-4,
+                                   err_msg=name)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_padding_mode_lazy_conv2d_and_gradcheck_float64(torch, mode):
+    conv = glasstorch.nn.LazyConv2d(4, 3, padding=(1, 2), padding_mode=mode)
+    x = glasstorch.ones(2, 2, 5, 4)
+    assert conv(x).shape == (2, 4, 5, 6) and type(conv) is glasstorch.nn.Conv2d
+    assert repr(conv) == repr(torch.nn.Conv2d(2, 4, 3, padding=(1, 2), padding_mode=mode))
+    conv = conv.double()
+    x = glasstorch.tensor(np.random.default_rng(0).standard_normal((1, 2, 4, 5)),
+                          requires_grad=True)
+
+    def fn(x, w):
+        return conv._conv_forward(x, w, conv.bias)
+
+    assert glasstorch.autograd.gradcheck(fn, (x, conv.weight))
+    assert glasstorch.autograd.gradgradcheck(fn, (x, conv.weight))
+
+
+def test_padding_mode_errors_match_torch(torch):
+    # reflect padding must be smaller than the input; circular wraps at most once
+    for mode, shape in [("reflect", (1, 1, 2, 5)), ("circular", (1, 1, 5, 1))]:
+        with pytest.raises(RuntimeError) as expected:
+            torch.nn.Conv2d(1, 1, 5, padding=2, padding_mode=mode)(torch.ones(shape))
+        with pytest.raises(RuntimeError) as ours:
+            glasstorch.nn.Conv2d(1, 1, 5, padding=2, padding_mode=mode)(glasstorch.ones(shape))
+        assert str(ours.value) == str(expected.value).splitlines()[0]
 
 
 # ---- modules ----

@@ -44,9 +44,6 @@ class _ConvNd(Module):
         if padding_mode not in _PADDING_MODES:
             raise ValueError(f"padding_mode must be one of {_PADDING_MODES}, but got "
                              f"padding_mode='{padding_mode}'")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"glasstorch has no padding_mode {padding_mode!r} yet; "
-                                      "only 'zeros'")
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = _tuple(kernel_size, self._dims)
@@ -57,6 +54,16 @@ class _ConvNd(Module):
         self.output_padding = (0,) * self._dims
         self.groups = groups
         self.padding_mode = padding_mode
+        # the other padding modes pad with F.pad first: (left, right) pairs from the last dim
+        if isinstance(self.padding, str):  # 'valid' is no padding; 'same' puts any odd one after
+            self._reversed_padding_repeated_twice = [0, 0] * self._dims
+            if self.padding == "same":
+                for i, (d, k) in enumerate(zip(self.dilation[::-1], self.kernel_size[::-1])):
+                    total = d * (k - 1)
+                    self._reversed_padding_repeated_twice[2 * i:2 * i + 2] = [total // 2,
+                                                                              total - total // 2]
+        else:
+            self._reversed_padding_repeated_twice = [p for p in self.padding[::-1] for _ in (0, 1)]
         self.weight = Parameter(creation.empty((out_channels, in_channels // groups,
                                                 *self.kernel_size), device=device, dtype=dtype))
         if bias:
@@ -96,6 +103,9 @@ class Conv1d(_ConvNd):
     _dims = 1
 
     def _conv_forward(self, input, weight, bias):
+        if self.padding_mode != "zeros":
+            input = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            return F.conv1d(input, weight, bias, self.stride, 0, self.dilation, self.groups)
         return F.conv1d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
 
     def forward(self, input):
@@ -108,6 +118,9 @@ class Conv2d(_ConvNd):
     _dims = 2
 
     def _conv_forward(self, input, weight, bias):  # torch's hook point, e.g. for weight_norm
+        if self.padding_mode != "zeros":
+            input = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            return F.conv2d(input, weight, bias, self.stride, 0, self.dilation, self.groups)
         return F.conv2d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
 
     def forward(self, input):

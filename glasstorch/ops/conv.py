@@ -24,20 +24,42 @@ def output_size(size, kernel_size, dilation, padding, stride):
                  for n, k, d, (lo, hi), s in zip(size, kernel_size, dilation, padding, stride))
 
 
-def _unfold(xp, x, kernel_size, dilation, padding, stride):
-    """Unfold's forward on arrays (Convolution's forward uses it too)."""
+def _windows(xp, x, kernel_size, dilation, padding, stride):
+    """A strided view of shape (N, C, *kernel_size, *blocks) of the padded x: no copy yet.
+
+    Stepping along a kernel dim moves `dilation` elements, along a block dim `stride` elements.
+    """
     if any(lo or hi for lo, hi in padding):
         x = xp.pad(x, ((0, 0), (0, 0)) + tuple(padding))
     n, c, *size = x.shape
     blocks = output_size(size, kernel_size, dilation, ((0, 0),) * len(size), stride)
-    # a strided view of shape (N, C, *kernel, *blocks): stepping along a kernel dim moves
-    # `dilation` elements, stepping along a block dim moves `stride` elements; no copy yet
     spatial = x.strides[2:]
-    windows = xp.lib.stride_tricks.as_strided(
+    return xp.lib.stride_tricks.as_strided(
         x, (n, c, *kernel_size, *blocks),
         x.strides[:2] + tuple(s * d for s, d in zip(spatial, dilation))
         + tuple(s * st for s, st in zip(spatial, stride)))
-    return windows.reshape(n, c * math.prod(kernel_size), math.prod(blocks))  # the one copy
+
+
+def _unfold(xp, x, kernel_size, dilation, padding, stride):
+    """Unfold's forward on arrays: (N, C * K, L), K = prod(kernel_size), L windows."""
+    windows = _windows(xp, x, kernel_size, dilation, padding, stride)
+    n, c, blocks = windows.shape[0], windows.shape[1], math.prod(windows.shape[2 + x.ndim - 2:])
+    return windows.reshape(n, c * math.prod(kernel_size), blocks)  # the one copy
+
+
+def _columns(xp, x, kernel_size, dilation, padding, stride):
+    """Convolution's im2col: (C * K, N * L), the windows of all batch items side by side.
+
+    With the batch inside the columns a convolution is one large matrix product, which BLAS
+    runs much faster than N small ones when the images are small (L of 9 or 36 in ResNet).
+    """
+    windows = _windows(xp, x, kernel_size, dilation, padding, stride)
+    dims = windows.ndim - 2  # kernel dims, then as many block dims
+    kernel_dims = tuple(range(2, 2 + dims // 2))
+    block_dims = tuple(range(2 + dims // 2, windows.ndim))
+    n, c, blocks = windows.shape[0], windows.shape[1], math.prod(windows.shape[2 + dims // 2:])
+    windows = windows.transpose((1, *kernel_dims, 0, *block_dims))  # (C, *kernel, N, *blocks)
+    return windows.reshape(c * math.prod(kernel_size), n * blocks)  # the one copy
 
 
 class Unfold(Function):
@@ -95,7 +117,7 @@ class Fold(Function):
 
 
 class Convolution(Function):
-    """Cross-correlation of (N, C, *size) with (O, C / groups, *kernel): unfold, then one matmul.
+    """Cross-correlation of (N, C, *size) with (O, C / groups, *kernel): im2col, then one matmul.
 
     One node, as torch's ConvolutionBackward0, because its input gradient has a cheaper form
     than fold(Wᵀ @ grad): for stride 1 it is itself a convolution, of grad with the flipped,
@@ -109,19 +131,18 @@ class Convolution(Function):
         xp = ctx.xp
         n, out_channels = x.shape[0], weight.shape[0]
         kernel_size = weight.shape[2:]
-        cols = _unfold(xp, x, kernel_size, dilation, padding, stride)  # (N, C * K, L)
+        cols = _columns(xp, x, kernel_size, dilation, padding, stride)  # (C * K, N * L)
         ctx.args = (x.shape, stride, padding, dilation, groups)
         # each group's channels are a contiguous run of rows of cols: split them off as a batch
-        # dim and multiply (groups, O / groups, C / groups * K) @ (N, groups, C / groups * K, L)
-        per_group = cols.shape[1] // groups  # C / groups * K (spelled out: N may be 0)
-        cols = cols.reshape(n, groups, per_group, cols.shape[2])
-        w = weight.reshape(groups, out_channels // groups, per_group)
-        y = xp.matmul(w, cols).reshape(n, out_channels, *output_size(
+        # dim and multiply (groups, O / groups, C / groups * K) @ (groups, C / groups * K, N * L)
+        cols = cols.reshape(groups, cols.shape[0] // groups, cols.shape[1])
+        w = weight.reshape(groups, out_channels // groups, cols.shape[1])
+        y = xp.matmul(w, cols).reshape(out_channels, n, *output_size(
             x.shape[2:], kernel_size, dilation, padding, stride))
         if bias is not None:
-            y += bias.reshape(out_channels, *(1,) * (y.ndim - 2))
+            y += bias.reshape(out_channels, *(1,) * (y.ndim - 1))
         ctx.save_for_backward(x, weight, cols if ctx.needs_input_grad[1] else None)
-        return y
+        return xp.ascontiguousarray(y.swapaxes(0, 1))  # (O, N, ...) -> torch's (N, O, ...)
 
     @staticmethod
     def backward(ctx, grad):
@@ -129,9 +150,11 @@ class Convolution(Function):
         shape, stride, padding, dilation, groups = ctx.args
         n, c, o = shape[0], shape[1], weight.shape[0]
         kernel_size = weight.shape[2:]
+        per_group = c // groups * math.prod(kernel_size)
         spans = [d * (k - 1) for d, k in zip(dilation, kernel_size)]
         blocks = math.prod(grad.shape[2:])
-        rows = grad.reshape(n, groups, o // groups, blocks)  # (N, groups, O / groups, L)
+        # grad in the layout of the forward's product: (groups, O / groups, N * L)
+        rows = grad.transpose(0, 1).reshape(groups, o // groups, n * blocks)
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
             if all(s == 1 for s in stride) and all(max(p) <= t for p, t in zip(padding, spans)):
@@ -144,14 +167,15 @@ class Convolution(Function):
                 back = tuple((t - lo, t - hi) for t, (lo, hi) in zip(spans, padding))
                 grad_x = Convolution.apply(grad, swapped, None, stride, back, dilation, groups)
             else:  # the columns' gradient, summed back onto the pixels they came from
-                w = weight.reshape(groups, o // groups, c // groups * math.prod(kernel_size))
-                grad_cols = w.mT.matmul(rows).reshape(n, c * math.prod(kernel_size), blocks)
-                grad_x = Fold.apply(grad_cols, shape[2:], kernel_size, dilation, padding, stride)
+                w = weight.reshape(groups, o // groups, per_group)
+                grad_cols = w.mT.matmul(rows).reshape(c * math.prod(kernel_size), n, blocks)
+                grad_x = Fold.apply(grad_cols.transpose(0, 1), shape[2:], kernel_size, dilation,
+                                    padding, stride)
         if ctx.needs_input_grad[1]:
             if grad_mode.state.enabled:  # building a graph (create_graph): cols as a function of x
-                cols = Unfold.apply(x, kernel_size, dilation, padding, stride)
-                cols = cols.reshape(n, groups, c // groups * math.prod(kernel_size), blocks)
-            grad_w = rows.matmul(cols.mT).sum(0).reshape(weight.shape)
+                cols = Unfold.apply(x, kernel_size, dilation, padding, stride)  # (N, C * K, L)
+                cols = cols.transpose(0, 1).reshape(groups, per_group, n * blocks)
+            grad_w = rows.matmul(cols.mT).reshape(weight.shape)
         if ctx.needs_input_grad[2]:
             grad_b = grad.sum((0, *range(2, grad.ndim)))
         return grad_x, grad_w, grad_b, None, None, None, None

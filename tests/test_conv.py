@@ -71,6 +71,7 @@ def test_conv2d_without_bias_and_unbatched(torch):
     ((2, 3, 10), (5, 3, 4), {"padding": "same", "dilation": 3}),
     ((2, 4, 9), (4, 1, 5), {"groups": 4, "padding": "valid", "dilation": 2}),
     ((3, 9), (4, 3, 2), {"stride": 3}),  # unbatched
+    ((1, 2, 8), (3, 2, 3), {"padding": (2,), "stride": (2,), "dilation": (2,), "bias": False}),
 ])
 def test_conv1d_matches_torch(torch, shape_x, shape_w, kwargs):
     _check_conv(torch, "conv1d", shape_x, shape_w, **kwargs)
@@ -342,6 +343,36 @@ def test_lazy_conv2d_infers_in_channels(torch):
     fresh.load_state_dict(conv.state_dict())
     np.testing.assert_array_equal(fresh(glasstorch.ones(2, 4, 5, 5)).detach().numpy(),
                                   y.detach().numpy())
+
+
+@pytest.mark.parametrize("kwargs, shape", [
+    ({"padding": 1, "groups": 2}, (2, 4, 5, 6)),
+    ({"stride": 2, "dilation": (1, 2), "bias": False}, (1, 2, 7, 8)),
+    ({"padding": "same"}, (3, 5, 5)),  # unbatched: in_channels from dim 0
+])
+def test_lazy_conv2d_matches_torch(torch, kwargs, shape):
+    """Forward and backward of a materialized LazyConv2d, holding torch's parameters."""
+    theirs = torch.nn.LazyConv2d(4, 3, **kwargs)
+    theirs(torch.zeros(shape))  # materializes
+    ours = glasstorch.nn.LazyConv2d(4, 3, **kwargs)
+    ours(glasstorch.zeros(shape))
+    ours.load_state_dict({k: glasstorch.tensor(v.detach().numpy())
+                          for k, v in theirs.state_dict().items()})
+    assert repr(ours) == repr(theirs) and type(ours) is glasstorch.nn.Conv2d
+    check(lambda lib, x: (ours if lib is glasstorch else theirs)(x), shape)
+    for (name, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-4, atol=1e-4,
+                                   err_msg=name)
+
+
+@pytest.mark.parametrize("kwargs, shape", [
+    ({"kernel_size": 3, "padding": 1}, (1, 2, 5, 4)),  # batch of 1, odd sizes
+    ({"kernel_size": (2, 3), "dilation": (2, 1), "stride": (1, 2)}, (3, 6, 7)),  # unbatched
+])
+def test_unfold_and_fold_gradients_batch_of_one_and_unbatched(kwargs, shape):
+    check(lambda lib, x: lib.nn.functional.unfold(x, **kwargs), shape)
+    cols = glasstorch.nn.functional.unfold(glasstorch.zeros(shape), **kwargs).shape
+    check(lambda lib, c: lib.nn.functional.fold(c, shape[-2:], **kwargs), cols)
 
 
 def test_lenet_style_training_step_matches_torch(torch):

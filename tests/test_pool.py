@@ -229,3 +229,20 @@ def test_integer_inputs(torch):
                                                                torch.from_numpy(array))
         assert ours.dtype == glasstorch.int64
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("make", [
+    lambda nn: nn.MaxPool2d(3, 2, 1, dilation=1, ceil_mode=True),
+    lambda nn: nn.MaxPool2d((2, 3), (1, 2), (1, 0), dilation=(2, 1)),
+    lambda nn: nn.MaxPool2d(2, return_indices=True),
+    lambda nn: nn.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False),
+    lambda nn: nn.AvgPool2d((2, 3), (1, 2), (1, 1), count_include_pad=True),
+    lambda nn: nn.AvgPool2d(3, divisor_override=4),
+    lambda nn: nn.AdaptiveAvgPool2d((2, 3)),
+    lambda nn: nn.AdaptiveMaxPool2d((3, None), return_indices=True),
+])
+@pytest.mark.parametrize("shape", [(1, 2, 7, 6), (3, 5, 7)])  # batch of 1, unbatched
+def test_modules_forward_and_backward_match_torch(torch, make, shape):
+    ours, theirs = make(nn), make(torch.nn)
+    assert repr(ours) == repr(theirs)
+    _compare(torch, lambda f, x: (ours if f is F else theirs)(x), shape)

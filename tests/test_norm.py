@@ -1,6 +1,7 @@
 """BatchNorm, LayerNorm, GroupNorm and channel dropout against PyTorch."""
 
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -53,7 +54,7 @@ def assert_same_module(net, tnet, atol=1e-5):
 
 
 SHAPES = [("BatchNorm1d", (8, 5)), ("BatchNorm1d", (4, 5, 7)), ("BatchNorm2d", (4, 3, 5, 6)),
-          ("BatchNorm2d", (2, 6, 1, 1))]
+          ("BatchNorm2d", (2, 6, 1, 1)), ("BatchNorm2d", (1, 3, 3, 5)), ("BatchNorm1d", (1, 4, 3))]
 
 
 @pytest.mark.parametrize("name,shape", SHAPES)
@@ -83,29 +84,33 @@ def test_batchnorm_eval_forward_backward_match_torch(torch, name, shape):
 
 
 @pytest.mark.parametrize("momentum", [0.1, None, 0.5])
-def test_running_statistics_after_several_steps_match_torch(torch, momentum):
-    net, tnet = pair(torch, "BatchNorm2d", 4, momentum=momentum)
+@pytest.mark.parametrize("name, shape", [("BatchNorm2d", (3, 4, 2, 3)), ("BatchNorm1d", (5, 4)),
+                                         ("BatchNorm1d", (2, 4, 3))])
+def test_running_statistics_after_several_steps_match_torch(torch, momentum, name, shape):
+    net, tnet = pair(torch, name, 4, momentum=momentum)
     for step in range(5):
-        run_both(torch, net, tnet, (3, 4, 2, 3), scale=step + 1, shift=step)
+        run_both(torch, net, tnet, shape, scale=step + 1, shift=step)
     assert net.num_batches_tracked.dtype == glasstorch.int64
     assert int(net.num_batches_tracked) == int(tnet.num_batches_tracked) == 5
     assert_same_module(net, tnet)
     net.eval(), tnet.eval()
-    _, y, _, ty = run_both(torch, net, tnet, (2, 4, 2, 3))
+    _, y, _, ty = run_both(torch, net, tnet, shape)
     assert_close(y, ty)
 
 
 @pytest.mark.parametrize("kwargs", [{"affine": False}, {"track_running_stats": False},
                                     {"affine": False, "track_running_stats": False},
                                     {"bias": False}])
-def test_options_match_torch(torch, kwargs):
-    net, tnet = pair(torch, "BatchNorm1d", 5, **kwargs)
+@pytest.mark.parametrize("name, shape", [("BatchNorm1d", (6, 5)), ("BatchNorm1d", (3, 5, 4)),
+                                         ("BatchNorm2d", (2, 5, 3, 3))])
+def test_options_match_torch(torch, kwargs, name, shape):
+    net, tnet = pair(torch, name, 5, **kwargs)
     assert list(net.state_dict()) == list(tnet.state_dict())
     assert [n for n, _ in net.named_parameters()] == [n for n, _ in tnet.named_parameters()]
     assert repr(net) == repr(tnet)
     for mode in ("train", "eval"):
         getattr(net, mode)(), getattr(tnet, mode)()
-        x, y, tx, ty = run_both(torch, net, tnet, (6, 5))
+        x, y, tx, ty = run_both(torch, net, tnet, shape)
         assert_close(y, ty)
         assert_close(x.grad, tx.grad, atol=1e-4)
         assert_same_module(net, tnet)
@@ -208,6 +213,27 @@ def test_lazy_batchnorm_infers_num_features(torch):
     assert net.num_features == 3
 
 
+@pytest.mark.parametrize("kwargs", [{}, {"momentum": None}, {"affine": False},
+                                    {"track_running_stats": False}])
+@pytest.mark.parametrize("name, shape", [("LazyBatchNorm2d", (2, 3, 4, 5)),
+                                         ("LazyBatchNorm2d", (1, 2, 3, 3)),
+                                         ("LazyBatchNorm1d", (6, 4))])
+def test_lazy_batchnorm_matches_torch(torch, kwargs, name, shape):
+    """Both start lazy with torch's deterministic init: train steps, then eval, all equal."""
+    net, tnet = getattr(nn, name)(**kwargs), getattr(torch.nn, name)(**kwargs)
+    for step in range(3):
+        _, y, _, ty = run_both(torch, net, tnet, shape, scale=step + 1, shift=step)
+        assert_close(y, ty)
+    assert repr(net) == repr(tnet)
+    assert type(net).__name__ == type(tnet).__name__ == name[4:]
+    assert list(net.state_dict()) == list(tnet.state_dict())
+    assert_same_module(net, tnet)
+    net.eval(), tnet.eval()
+    x, y, tx, ty = run_both(torch, net, tnet, shape)
+    assert_close(y, ty)
+    assert_close(x.grad, tx.grad, atol=1e-4)
+
+
 def test_gradcheck_and_gradgradcheck_float64():
     for shape in [(4, 3), (3, 2, 4), (2, 3, 2, 3)]:
         x = glasstorch.randn(*shape, dtype=glasstorch.float64, requires_grad=True)
@@ -242,9 +268,9 @@ def test_double_backward_matches_torch(torch):
 
 @pytest.mark.parametrize("shape,normalized", [((4, 6), (6,)), ((2, 3, 4, 5), (4, 5)),
                                               ((3, 5), 5)])
-@pytest.mark.parametrize("affine", [True, False])
-def test_layer_norm_matches_torch(torch, shape, normalized, affine):
-    net, tnet = pair(torch, "LayerNorm", normalized, elementwise_affine=affine)
+@pytest.mark.parametrize("affine, bias", [(True, True), (False, True), (True, False)])
+def test_layer_norm_matches_torch(torch, shape, normalized, affine, bias):
+    net, tnet = pair(torch, "LayerNorm", normalized, elementwise_affine=affine, bias=bias)
     x, y, tx, ty = run_both(torch, net, tnet, shape)
     assert_close(y, ty)
     assert_close(x.grad, tx.grad, atol=1e-4)
@@ -252,9 +278,10 @@ def test_layer_norm_matches_torch(torch, shape, normalized, affine):
 
 
 @pytest.mark.parametrize("groups,shape", [(2, (3, 4, 5)), (3, (2, 6, 2, 3)), (1, (2, 3)),
-                                          (4, (1, 4, 3, 3))])
-def test_group_norm_matches_torch(torch, groups, shape):
-    net, tnet = pair(torch, "GroupNorm", groups, shape[1])
+                                          (4, (1, 4, 3, 3)), (2, (1, 6, 5))])
+@pytest.mark.parametrize("affine", [True, False])
+def test_group_norm_matches_torch(torch, groups, shape, affine):
+    net, tnet = pair(torch, "GroupNorm", groups, shape[1], affine=affine)
     x, y, tx, ty = run_both(torch, net, tnet, shape)
     assert_close(y, ty)
     assert_close(x.grad, tx.grad, atol=1e-4)
@@ -275,6 +302,41 @@ def test_channel_dropout_zeroes_whole_channels(name, shape):
     assert 0.1 < (per_channel[:, 0] == 0).mean() < 0.45
     net.eval()
     assert net(x) is x
+
+
+@pytest.mark.parametrize("shape", [(6, 5), (40, 6, 5), (40, 6, 2, 3), (8, 5, 4, 2, 2)])
+def test_dropout2d_mask_shape_like_torch(torch, shape):
+    """The dims over which one draw is shared (torch: all but the first two), per input rank."""
+
+    def shared_dims(y):
+        return [k for k in range(2, len(shape))
+                if np.all(y == np.take(y, [0], axis=k))]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch warns for inputs not 4-d: both are checked above
+        y = F.dropout2d(glasstorch.ones(*shape), 0.5).numpy()
+        ty = torch.nn.functional.dropout2d(torch.ones(*shape), 0.5).numpy()
+    assert shared_dims(y) == shared_dims(ty) == list(range(2, len(shape)))
+    assert set(np.unique(y)) == set(np.unique(ty)) == {0.0, 2.0}
+    draws = shape[0] * shape[1]
+    assert abs(y.mean() - 1) < 4 / draws ** 0.5  # unbiased: E[y] = x (4 standard errors)
+
+
+@pytest.mark.parametrize("p, training, expected", [(0.0, True, 1.0), (1.0, True, 0.0),
+                                                   (0.7, False, 1.0)])
+def test_dropout2d_edge_probabilities_and_eval(torch, p, training, expected):
+    for lib in (glasstorch, torch):
+        x = lib.ones(2, 3, 2, 2, requires_grad=True)
+        y = lib.nn.functional.dropout2d(x, p, training)
+        y.sum().backward()
+        assert np.all(y.detach().numpy() == expected) and np.all(x.grad.numpy() == expected)
+
+
+def test_dropout2d_in_place_like_torch(torch):
+    for lib in (glasstorch, torch):
+        x = lib.ones(4, 5, 2, 2)
+        y = lib.nn.Dropout2d(0.5, inplace=True)(x)
+        assert y is x and set(np.unique(x.numpy())) == {0.0, 2.0}
 
 
 def test_dropout2d_gradient_is_the_mask():

@@ -196,3 +196,17 @@ def test_a_pytorch_training_script_runs_unmodified(tmp_path):
         for line in errors:
             values = line.split("[", 1)[1].split("]", 1)[0]
             assert all(abs(float(v)) < 0.01 for v in values.split(",")), line
+
+
+def test_torchvision_resolves_to_glasstorch_vision(tmp_path):
+    result = run(tmp_path, """
+        import torch
+        import torchvision
+        from torchvision import datasets, transforms
+        print(torchvision.transforms.ToTensor())
+        pipeline = transforms.Compose([transforms.Resize(size=4), transforms.ToTensor()])
+        image = pipeline(datasets.FashionMNIST(root="/nonexistent", train=False)[0][0])
+        print(type(image) is torch.Tensor, tuple(image.shape))
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "ToTensor()\nTrue (1, 4, 4)\n"

@@ -6,7 +6,6 @@ in place of PyTorch. Plots need matplotlib (`pip install glasstorch[d2l]`); in a
 figures are saved as PNG files and progress is printed, in Jupyter they are drawn live.
 """
 
-import gzip
 import os
 import random
 import sys
@@ -15,6 +14,8 @@ import time
 import numpy as np
 
 import glasstorch as torch
+from glasstorch.utils import data
+from glasstorch.vision.datasets import read_idx
 
 # ---- plotting ----
 
@@ -234,18 +235,6 @@ def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5):
     return axes
 
 
-def read_idx(path):
-    """A numpy array from an IDX file (the format of MNIST and Fashion-MNIST), gzipped or not."""
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        content = f.read()
-    if content[:2] != b"\x00\x00" or content[2] != 0x08:
-        raise ValueError(f"{path} is not an IDX file of unsigned bytes")
-    ndim = content[3]
-    shape = tuple(int.from_bytes(content[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    return np.frombuffer(content, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
-
-
 def _find_fashion_mnist(root):
     """The folder holding the four IDX .gz files: `root`, or the usual places."""
     names = "train-images-idx3-ubyte"
@@ -260,8 +249,8 @@ def _find_fashion_mnist(root):
         "(files in /usr/share/datasets/fashion-mnist); glasstorch never downloads.")
 
 
-def load_fashion_mnist_tensors(train, root=None):
-    """(images, labels): float32 images in [0, 1] of shape (n, 1, 28, 28) and int64 labels."""
+def _read_fashion_mnist(train, root=None):
+    """(uint8 images (n, 28, 28), uint8 labels (n,)) as numpy arrays."""
     folder = _find_fashion_mnist(root)
     prefix = "train" if train else "t10k"
 
@@ -269,9 +258,41 @@ def load_fashion_mnist_tensors(train, root=None):
         plain = os.path.join(folder, f"{prefix}-{kind}")
         return plain + ".gz" if os.path.exists(plain + ".gz") else plain
 
-    images = read_idx(path("images-idx3-ubyte")).astype(np.float32) / 255
-    labels = read_idx(path("labels-idx1-ubyte")).astype(np.int64)
-    return torch.from_numpy(images[:, None]), torch.from_numpy(labels)
+    return read_idx(path("images-idx3-ubyte")), read_idx(path("labels-idx1-ubyte"))
+
+
+def load_fashion_mnist_tensors(train, root=None):
+    """(images, labels): float32 images in [0, 1] of shape (n, 1, 28, 28) and int64 labels."""
+    images, labels = _read_fashion_mnist(train, root)
+    images = images.astype(np.float32) / 255
+    return torch.from_numpy(images[:, None]), torch.from_numpy(labels.astype(np.int64))
+
+
+class _ResizedImages(data.Dataset):
+    """Grayscale uint8 images, each resized once as the book's transforms.Resize(size) resizes
+    its PIL image, then served as ToTensor serves them: float32 (1, h, w) in [0, 1].
+
+    Kept as uint8 (a quarter of the memory) and converted a batch at a time.
+    """
+
+    def __init__(self, images, labels, size):
+        from glasstorch.vision import transforms
+
+        Image = transforms._pil_image()
+        self.images = np.stack([np.asarray(transforms.resize(Image.fromarray(image), size))
+                                for image in images])
+        self.labels = labels.astype(np.int64)
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, index):
+        return self.__getitems__([index])[0]
+
+    def __getitems__(self, indices):
+        """The samples at `indices`, converted to float together (the DataLoader asks so)."""
+        images = torch.from_numpy(self.images[indices][:, None].astype(np.float32) / 255)
+        return list(zip(images, torch.from_numpy(self.labels[indices])))
 
 
 def get_dataloader_workers():
@@ -283,15 +304,15 @@ def load_data_fashion_mnist(batch_size, resize=None, root=None):
     """Download the Fashion-MNIST dataset and then load it into memory.
 
     glasstorch reads the files from `root` (or the Debian package's folder) instead of
-    downloading them.
+    downloading them. With `resize`, the images are the book's transforms.Resize(resize) then
+    ToTensor, each resized once when the loaders are built (a few seconds).
     """
-    from glasstorch.utils import data
-
-    if resize is not None:
-        raise NotImplementedError("load_data_fashion_mnist(resize=...) needs glasstorch.vision's "
-                                  "Resize transform, which is not written yet")
-    train = data.TensorDataset(*load_fashion_mnist_tensors(True, root))
-    test = data.TensorDataset(*load_fashion_mnist_tensors(False, root))
+    if resize is None:
+        train = data.TensorDataset(*load_fashion_mnist_tensors(True, root))
+        test = data.TensorDataset(*load_fashion_mnist_tensors(False, root))
+    else:  # each image resized once here, not again every epoch
+        train = _ResizedImages(*_read_fashion_mnist(True, root), resize)
+        test = _ResizedImages(*_read_fashion_mnist(False, root), resize)
     return (data.DataLoader(train, batch_size, shuffle=True,
                             num_workers=get_dataloader_workers()),
             data.DataLoader(test, batch_size, shuffle=False,

@@ -53,7 +53,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         w = creation.tensor(weights, dtype=input.dtype, device=input.device)
         if axis == input.dim() - 1:
             x = x @ w.T
-        else:
+        elif axis == input.dim() - 2:
+            x = w @ x
+        else:  # the depth of a 5-d input
             x = (w @ x.transpose(axis, -2)).transpose(axis, -2)
     return x
 

@@ -246,3 +246,42 @@ def test_modules_forward_and_backward_match_torch(torch, make, shape):
     ours, theirs = make(nn), make(torch.nn)
     assert repr(ours) == repr(theirs)
     _compare(torch, lambda f, x: (ours if f is F else theirs)(x), shape)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int64"])
+def test_max_pool2d_windows_at_the_lowest_value_index_like_torch(torch, dtype):
+    """Where a window holds nothing above -inf (or the integer minimum), torch's index is its
+    first element inside the plane, not a padding position; the gradient goes there."""
+    lowest = -np.inf if dtype == "float32" else np.iinfo(dtype).min
+    array = np.full((2, 2, 3, 5), lowest, dtype=dtype)
+    array[0, 1, 2, 3] = 7
+    calls = [lambda f, x: f.max_pool2d(x, 3, 1, 1, return_indices=True),
+             lambda f, x: f.max_pool2d(x, (2, 3), 2, 1, (2, 1), True, True)]
+    if dtype == "float32":  # torch has no integer adaptive_max_pool2d
+        calls.append(lambda f, x: f.adaptive_max_pool2d(x, (2, 3), True))
+    for fn in calls:
+        (values, indices), (tvalues, tindices) = (fn(F, glasstorch.from_numpy(array.copy())),
+                                                  fn(torch.nn.functional, torch.from_numpy(array)))
+        np.testing.assert_array_equal(values.numpy(), tvalues.numpy())
+        np.testing.assert_array_equal(indices.numpy(), tindices.numpy())
+    if dtype == "float32":
+        x = glasstorch.from_numpy(array.copy()).requires_grad_()
+        xt = torch.from_numpy(array.copy()).requires_grad_()
+        F.max_pool2d(x, 3, 1, 1).sum().backward()
+        torch.nn.functional.max_pool2d(xt, 3, 1, 1).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())
+
+
+def test_max_pool2d_window_of_padding_only(torch):
+    """With dilation a window can hold padding only: -inf, and torch's index (past the
+    plane's end). Its gradient goes nowhere (torch writes it past the plane's end)."""
+    array = np.arange(32, dtype="float32").reshape(1, 2, 2, 8)
+    args = ((2, 4), None, (1, 0), (3, 2), False, True)
+    (values, indices), (tvalues, tindices) = (F.max_pool2d(glasstorch.from_numpy(array), *args),
+                                              torch.nn.functional.max_pool2d(
+                                                  torch.from_numpy(array), *args))
+    np.testing.assert_array_equal(values.numpy(), tvalues.numpy())
+    np.testing.assert_array_equal(indices.numpy(), tindices.numpy())
+    x = glasstorch.from_numpy(array).requires_grad_()
+    F.max_pool2d(x, (2, 4), None, (1, 0), (3, 2)).sum().backward()
+    assert not x.grad.numpy().any()

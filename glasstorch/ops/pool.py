@@ -114,6 +114,13 @@ def window_max(x, g, xp):
     top = xp.arange(g.out_h) * g.sh - g.ph
     left = xp.arange(g.out_w) * g.sw - g.pw
     shift += top.reshape(-1, 1) * g.width + left
+    empty = values == fill  # no element above the fill: its index may point into the padding
+    if empty.any():
+        # torch's index there: the window's first element at or below/right of the top-left
+        # corner of the plane (outside the plane when the whole window is padding)
+        top += xp.maximum(g.dh - 1 - top, 0) // g.dh * g.dh
+        left += xp.maximum(g.dw - 1 - left, 0) // g.dw * g.dw
+        shift = xp.where(empty, top.reshape(-1, 1) * g.width + left, shift)
     return values, shift
 
 
@@ -127,15 +134,25 @@ class MaxPool2DWithIndices(Function):
     def forward(ctx, x, values, index):
         n, c, height, width = ctx.input_shape = x.shape
         if ctx.needs_input_grad[0]:
-            planes = ctx.xp.arange(n * c, dtype="int64").reshape(n, c, 1, 1) * (height * width)
+            xp, size = ctx.xp, height * width
+            planes = xp.arange(n * c, dtype="int64").reshape(n, c, 1, 1) * size
             ctx.flat_index = (index + planes).reshape(-1)  # positions in x.reshape(-1)
+            # a window of padding only (dilation allows it) has no input to send its gradient
+            # to: it goes to one slot past the end, dropped in backward
+            outside = (index < 0) | (index >= size)
+            ctx.dropped = bool(outside.any())
+            if ctx.dropped:
+                ctx.flat_index[outside.reshape(-1)] = x.size
         return values
 
     @staticmethod
     def backward(ctx, grad):
-        zeros = grad.new_zeros(math.prod(ctx.input_shape))
+        size = math.prod(ctx.input_shape)
+        zeros = grad.new_zeros(size + ctx.dropped)
         # a scatter-add: overlapping windows may pick the same element
         grad_x = IndexPut.apply(zeros, grad.reshape(-1), (ctx.flat_index,), True, True)
+        if ctx.dropped:
+            grad_x = grad_x[:size]
         return grad_x.reshape(ctx.input_shape), None, None
 
 

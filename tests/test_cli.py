@@ -207,6 +207,8 @@ def test_torchvision_resolves_to_glasstorch_vision(tmp_path):
         pipeline = transforms.Compose([transforms.Resize(size=4), transforms.ToTensor()])
         image = pipeline(datasets.FashionMNIST(root="/nonexistent", train=False)[0][0])
         print(type(image) is torch.Tensor, tuple(image.shape))
+        import torchvision.transforms.functional as TF
+        print(TF.to_tensor(image.numpy()).shape)
     """)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "ToTensor()\nTrue (1, 4, 4)\n"
+    assert result.stdout == "ToTensor()\nTrue (1, 4, 4)\ntorch.Size([4, 1, 4])\n"

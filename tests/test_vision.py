@@ -267,7 +267,8 @@ def test_resize_pil_other_modes_and_max_size():
 def test_resize_tensor_is_antialiased_bilinear_interpolate(torch, size, dtype):
     array = np.random.default_rng(5).random((3, 28, 35)).astype(dtype)
     ours = transforms.Resize(size)(glasstorch.from_numpy(array.copy()))
-    new_size = transforms.resized_output_size((28, 35), [size] if isinstance(size, int) else size)
+    new_size = transforms.functional._compute_resized_output_size(
+        (28, 35), [size] if isinstance(size, int) else size)
     theirs = torch.nn.functional.interpolate(torch.from_numpy(array)[None], size=new_size,
                                              mode="bilinear", align_corners=False,
                                              antialias=True)[0]
@@ -338,3 +339,16 @@ def test_load_data_fashion_mnist_resize_on_the_real_set():
     np.testing.assert_array_equal(X[0].numpy(), expected.numpy())
     assert y[:3].tolist() == [9, 2, 1]
     assert len(train_iter.dataset) == 60000
+
+
+def test_functional_is_what_the_classes_call():
+    from glasstorch.vision.transforms import functional as TF
+
+    array = np.random.default_rng(7).integers(0, 256, (28, 40), dtype=np.uint8)
+    img = Image.fromarray(array)
+    assert TF.InterpolationMode is transforms.InterpolationMode
+    np.testing.assert_array_equal(np.asarray(TF.resize(img, 20)),
+                                  np.asarray(transforms.Resize(20)(img)))
+    t = TF.to_tensor(img)
+    np.testing.assert_array_equal(t.numpy(), transforms.ToTensor()(img).numpy())
+    np.testing.assert_array_equal(TF.normalize(t, (0.5,), (0.5,)).numpy(), (t.numpy() - 0.5) / 0.5)

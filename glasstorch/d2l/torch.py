@@ -276,10 +276,10 @@ class _ResizedImages(data.Dataset):
     """
 
     def __init__(self, images, labels, size):
-        from glasstorch.vision import transforms
+        from glasstorch.vision.transforms import functional
 
-        Image = transforms._pil_image()
-        self.images = np.stack([np.asarray(transforms.resize(Image.fromarray(image), size))
+        Image = functional._pil_image()
+        self.images = np.stack([np.asarray(functional.resize(Image.fromarray(image), size))
                                 for image in images])
         self.labels = labels.astype(np.int64)
 

@@ -14,7 +14,7 @@ import numpy as np
 import glasstorch
 from glasstorch.utils.data import Dataset
 
-from .transforms import _pil_image
+from .transforms.functional import _pil_image
 
 DEBIAN_FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
 

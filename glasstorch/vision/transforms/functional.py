@@ -1,17 +1,15 @@
-"""torchvision.transforms: Compose, ToTensor, Normalize, Resize, Lambda, InterpolationMode.
+"""torchvision.transforms.functional: the maths of the transforms, on PIL images and tensors.
 
 Images are PIL images (Pillow, imported when an image is handled) or tensors of shape
-(..., C, H, W). Resize on a PIL image is PIL's own resize, exactly as torchvision does it;
+(..., C, H, W). resize on a PIL image is PIL's own resize, exactly as torchvision does it;
 on a tensor it is F.interpolate.
 """
 
-from collections.abc import Sequence
 from enum import Enum
 
 import numpy as np
 
 import glasstorch
-from glasstorch import nn
 from glasstorch.nn import functional as F
 
 
@@ -54,33 +52,6 @@ MODES_OF_PIL = {0: InterpolationMode.NEAREST, 2: InterpolationMode.BILINEAR,
                 5: InterpolationMode.HAMMING, 1: InterpolationMode.LANCZOS}
 
 
-class Compose:
-    """Applies the transforms one after the other."""
-
-    def __init__(self, transforms):
-        self.transforms = transforms
-
-    def __call__(self, img):
-        for transform in self.transforms:
-            img = transform(img)
-        return img
-
-    def __repr__(self):
-        lines = [f"{type(self).__name__}("]
-        lines += [f"    {transform}" for transform in self.transforms]
-        return "\n".join(lines) + "\n)"
-
-
-class ToTensor:
-    """PIL image or HWC numpy array -> CHW tensor; uint8 values are scaled to [0, 1]."""
-
-    def __call__(self, pic):
-        return to_tensor(pic)
-
-    def __repr__(self):
-        return f"{type(self).__name__}()"
-
-
 def to_tensor(pic):
     """See torchvision.transforms.functional.to_tensor."""
     if isinstance(pic, np.ndarray):
@@ -100,23 +71,6 @@ def to_tensor(pic):
     if img.dtype == glasstorch.uint8:
         return img.to(dtype=glasstorch.get_default_dtype()).div(255)
     return img
-
-
-class Normalize(nn.Module):
-    """(img - mean) / std for each channel of a float tensor image (..., C, H, W).
-    A Module, as torchvision's."""
-
-    def __init__(self, mean, std, inplace=False):
-        super().__init__()
-        self.mean = mean
-        self.std = std
-        self.inplace = inplace
-
-    def forward(self, tensor):
-        return normalize(tensor, self.mean, self.std, self.inplace)
-
-    def __repr__(self):
-        return f"{type(self).__name__}(mean={self.mean}, std={self.std})"
 
 
 def normalize(tensor, mean, std, inplace=False):
@@ -142,33 +96,6 @@ def normalize(tensor, mean, std, inplace=False):
     return (tensor - mean) / std
 
 
-class Resize(nn.Module):
-    """Resizes to `size`: an int resizes the smaller edge to it, keeping the aspect ratio;
-    a sequence (h, w) gives both. A Module, as torchvision's. See torchvision.transforms.Resize."""
-
-    def __init__(self, size, interpolation=InterpolationMode.BILINEAR, max_size=None,
-                 antialias=True):
-        super().__init__()
-        if not isinstance(size, (int, Sequence)):
-            raise TypeError(f"Size should be int or sequence. Got {type(size)}")
-        if isinstance(size, Sequence) and len(size) not in (1, 2):
-            raise ValueError("If size is a sequence, it should have 1 or 2 values")
-        self.size = size
-        self.max_size = max_size
-        if isinstance(interpolation, int):
-            interpolation = MODES_OF_PIL[interpolation]
-        self.interpolation = interpolation
-        self.antialias = antialias
-
-    def forward(self, img):
-        return resize(img, self.size, self.interpolation, self.max_size, self.antialias)
-
-    def __repr__(self):
-        return (f"{type(self).__name__}(size={self.size}, "
-                f"interpolation={self.interpolation.value}, max_size={self.max_size}, "
-                f"antialias={self.antialias})")
-
-
 def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
     """See torchvision.transforms.functional.resize."""
     if isinstance(interpolation, int):
@@ -186,7 +113,7 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
         width, height = img.size
     else:
         raise TypeError(f"img should be PIL Image or Tensor. Got {type(img)}")
-    output_size = resized_output_size((height, width), size, max_size)
+    output_size = _compute_resized_output_size((height, width), size, max_size)
     if [height, width] == output_size:
         return img
     if not isinstance(img, glasstorch.Tensor):
@@ -194,9 +121,8 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
     return _resize_tensor(img, output_size, interpolation, antialias)
 
 
-def resized_output_size(image_size, size, max_size=None):
-    """[new_h, new_w]; a one-value size is the smaller edge, the longer one rounded down.
-    torchvision's _compute_resized_output_size."""
+def _compute_resized_output_size(image_size, size, max_size=None):
+    """[new_h, new_w]; a one-value size is the smaller edge, the longer one rounded down."""
     height, width = image_size
     if len(size) == 2:
         return [size[0], size[1]]
@@ -235,18 +161,3 @@ def _resize_tensor(img, output_size, interpolation, antialias):
     if not out_dtype.is_floating_point:
         x = x.round()
     return x.to(out_dtype)
-
-
-class Lambda:
-    """Applies a user function as a transform."""
-
-    def __init__(self, lambd):
-        if not callable(lambd):
-            raise TypeError(f"Argument lambd should be callable, got {type(lambd).__name__!r}")
-        self.lambd = lambd
-
-    def __call__(self, img):
-        return self.lambd(img)
-
-    def __repr__(self):
-        return f"{type(self).__name__}()"

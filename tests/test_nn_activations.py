@@ -156,3 +156,21 @@ def test_softmax_regression_step_matches_torch(torch):
         loss.mean().backward()
         grads.append(net[1].weight.grad.numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-5, atol=1e-6)
+
+
+def test_relu_backward_of_an_infinite_gradient_is_zero_where_relu_is_flat(torch):
+    """sqrt(relu(x)) at x <= 0: sqrt's gradient is inf, relu's mask makes it 0 (not nan)."""
+    values = [-1.0, 0.0, 0.25, 4.0]
+    ours = glasstorch.tensor(values, requires_grad=True)
+    theirs = torch.tensor(values, requires_grad=True)
+    ours.relu().sqrt().sum().backward()
+    theirs.relu().sqrt().sum().backward()
+    assert ours.grad.tolist() == theirs.grad.tolist() == [0.0, 0.0, 1.0, 0.25]
+
+
+def test_sigmoid_is_exact_far_out_in_both_tails(torch):
+    values = [-100.0, -30.0, -1.0, 0.0, 1.0, 30.0, 100.0]
+    for dtype in ("float32", "float64"):
+        ours = glasstorch.tensor(values, dtype=getattr(glasstorch, dtype)).sigmoid()
+        theirs = torch.tensor(values, dtype=getattr(torch, dtype)).sigmoid()
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6, atol=1e-40)  # torch: 0

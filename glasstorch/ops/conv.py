@@ -157,10 +157,12 @@ class Convolution(Function):
         rows = grad.transpose(0, 1).reshape(groups, o // groups, n * blocks)
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
-            if all(s == 1 for s in stride) and all(max(p) <= t for p, t in zip(padding, spans)):
+            if all(s == 1 for s in stride) and all(lo + hi == t for (lo, hi), t in zip(padding, spans)):
                 # each input pixel gets, from every output it fed, the weight that joined them:
                 # a convolution of grad (padded by the rest of the span) with the weight flipped
-                # in space and with in/out channels swapped within each group
+                # in space and with in/out channels swapped within each group. Only where the
+                # output is as large as the input ('same'): for a 'valid' convolution grad would
+                # be padded by the whole span, and fold is cheaper
                 dims = tuple(range(2, weight.ndim))
                 swapped = weight.flip(dims).reshape(groups, o // groups, c // groups, *kernel_size)
                 swapped = swapped.transpose(1, 2).reshape(c, o // groups, *kernel_size)

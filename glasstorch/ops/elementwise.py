@@ -157,8 +157,10 @@ class Sigmoid(Function):
     @staticmethod
     def forward(ctx, x):
         xp = ctx.xp
-        e = xp.exp(-xp.abs(x))  # never overflows; then pick the stable form for each sign
-        y = xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        e = xp.exp(-xp.abs(x))  # in (0, 1]: never overflows
+        # 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0: max(e, x >= 0) is 1 or e (no
+        # xp.where, which is slow on masks that change sign at random)
+        y = (xp.maximum(e, x >= 0) / (1 + e)).astype(x.dtype, copy=False)
         ctx.save_for_backward(y)
         return y
 
@@ -196,7 +198,29 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return where(y > 0, grad, 0.0)  # relu'(0) = 0, as in torch
+        return ReluBackward.apply(grad, y)
+
+
+class ReluBackward(Function):
+    """grad where y > 0, else 0 (relu'(0) = 0, as in torch), as one node."""
+
+    _primitive = True
+
+    @staticmethod
+    def forward(ctx, grad, y):
+        xp = ctx.xp
+        positive = y > 0
+        ctx.save_for_backward(positive)
+        # a product with the mask, much faster than xp.where on masks that change at random;
+        # but inf * 0 is nan, where torch gives 0: redo those few arrays with where
+        if xp.isfinite(grad).all():
+            return grad * positive
+        return xp.where(positive, grad, 0).astype(grad.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad2):
+        (positive,) = ctx.saved_tensors
+        return ReluBackward.apply(grad2, positive), None
 
 
 class Abs(Function):

@@ -15,9 +15,9 @@ repeat counts. The ratio is glasstorch speed / PyTorch speed: >= 1.0 means glass
 Both libraries use the machine's default threads (numpy's BLAS and PyTorch's).
 
 Peak memory: each (library, model, mode) runs again in a fresh subprocess that reads the peak
-resident set size (VmHWM in /proc/self/status) after its imports and again after a warm-up step
-and one measured step (two for training, so Adam's state exists); the table shows the growth in
-MiB: weights, gradients, optimizer state, activations and the library's own caches.
+resident set size (VmHWM in /proc/self/status) after its imports and again after three training
+steps (from the second on, Adam's state exists) or two inference batches; the table shows the
+growth in MiB: weights, gradients, optimizer state, activations and the library's own caches.
 """
 
 import argparse
@@ -111,14 +111,12 @@ def _peak_kib():
 
 
 def memory_child(lib_name, name, mode):
-    """Run in a fresh process: print the peak RSS growth (MiB) of a warm-up and measured steps."""
+    """Run in a fresh process: print the peak RSS growth (MiB) over a few batches."""
     lib = _import(lib_name)
-    steps = 2 if mode == "train" else 1
-    images, labels = _batches(name, steps)
+    images, labels = _batches(name, 3 if mode == "train" else 2)
     baseline = _peak_kib()
     workload = Workload(lib, name)
     getattr(workload, mode)(images, labels)
-    getattr(workload, mode)(images[:1], labels[:1])
     print(json.dumps({"peak_mib": (_peak_kib() - baseline) / 1024}))
 
 

@@ -188,6 +188,10 @@ def test_errors_match_torch(torch):
         lambda lib: lib.nn.BatchNorm1d(3)(lib.ones(1, 3)),
         lambda lib: lib.nn.functional.layer_norm(lib.ones(2, 3), (4,)),
         lambda lib: lib.nn.functional.group_norm(lib.ones(2, 6, 4), 4),
+        lambda lib: lib.nn.functional.group_norm(lib.ones(1, 2), 2),  # one value per group
+        lambda lib: lib.nn.functional.group_norm(lib.ones(1, 3, 1), 2),
+        lambda lib: lib.nn.GroupNorm(4, 4)(lib.ones(1, 4, 1, 1)),
+        lambda lib: lib.nn.functional.group_norm(lib.ones(4), 2),
         lambda lib: lib.nn.GroupNorm(4, 6),
         lambda lib: lib.nn.functional.dropout1d(lib.ones(2, 3, 4, 5)),
         lambda lib: lib.nn.Dropout2d(1.5),

@@ -18,7 +18,7 @@ from ..ops.linalg import addmm
 from ..ops.nn_ops import BinaryCrossEntropy, NllLoss
 from ..ops.norm import BatchNorm, batch_norm_eval, normalize_last
 from ._interpolate import interpolate
-from ._pad import pad
+from ._pad import pad  # noqa: F401 (public: F.pad)
 
 # ---- activations ----
 

@@ -203,8 +203,6 @@ def sgd(params, lr, batch_size):
 
 def load_array(data_arrays, batch_size, is_train=True):
     """Construct a PyTorch-style data iterator."""
-    from glasstorch.utils import data
-
     dataset = data.TensorDataset(*data_arrays)
     return data.DataLoader(dataset, batch_size, shuffle=is_train)
 

@@ -84,3 +84,47 @@ def test_fashion_mnist_training_learns(name, epochs, floor, tmp_path, monkeypatc
     out = capsys.readouterr().out
     assert f"epoch {epochs}: train loss" in out and "examples/sec" in out
     assert any(p.suffix == ".png" and p.stat().st_size > 0 for p in tmp_path.iterdir())
+
+
+def progress(out, what="train loss"):
+    """The running value of each progress line ("epoch 0.2: train loss 2.08, ...")."""
+    return [float(line.split(what + " ")[1].split(",")[0])
+            for line in out.splitlines() if line.startswith("epoch ") and what in line]
+
+
+@pytest.mark.parametrize("scratch", [False, True])
+def test_lenet_batchnorm_learns_in_part_of_an_epoch(scratch, tmp_path, monkeypatch, capsys):
+    """A shortened run (40 batches of 256); the full 10 epochs are in the README."""
+    monkeypatch.chdir(tmp_path)
+    train_loss, train_acc, test_acc = load_example("lenet_batchnorm").main(
+        num_epochs=1, scratch=scratch, max_batches=40)
+    assert test_acc > 0.6  # on the whole test set; chance is 0.1
+    assert train_acc > 0.5
+    out = capsys.readouterr().out
+    losses = progress(out)
+    assert len(losses) == 5 + 1 and losses[-1] < losses[0]  # five points, then the test
+    assert "images/s" in out
+    name = "lenet_batchnorm_scratch" if scratch else "lenet_batchnorm"
+    assert (tmp_path / f"{name}.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("name, first, last", [
+    ("resnet", "0  output shape:\t torch.Size([1, 64, 48, 48])",
+     "fc  output shape:\t torch.Size([1, 10])"),
+    ("densenet", "0  output shape:\t torch.Size([1, 64, 48, 48])",
+     "fc  output shape:\t torch.Size([1, 10])"),
+])
+def test_resnet_and_densenet_loss_falls_on_96x96_fashion_mnist(name, first, last, tmp_path,
+                                                               monkeypatch, capsys):
+    """A few batches of 16 at 96x96: the running loss falls and accuracy beats chance."""
+    monkeypatch.chdir(tmp_path)
+    train_loss, train_acc, test_acc = load_example(name).main(
+        num_epochs=1, max_batches=10, max_test_batches=1, batch_size=16)
+    out = capsys.readouterr().out
+    assert out.startswith(first) and last in out
+    losses = progress(out)
+    assert len(losses) == 5 + 1 and losses[-1] < losses[0]  # five points, then the test
+    accuracies = progress(out, "train acc")
+    assert accuracies[-1] > accuracies[0] and train_acc > 0.1
+    assert 0 <= test_acc <= 1
+    assert "images/s training" in out.splitlines()[-1]

@@ -11,9 +11,10 @@ Run: python examples/densenet.py [num_epochs] [--max-batches N] [--max-test-batc
 
 import argparse
 
+from lenet_batchnorm import train
+
 import glasstorch as torch
 from glasstorch import d2l, nn
-from lenet_batchnorm import train
 
 
 def conv_block(in_channels, out_channels):

@@ -9,10 +9,11 @@ Run: python examples/resnet.py [num_epochs] [--max-batches N] [--max-test-batche
 
 import argparse
 
+from lenet_batchnorm import train
+
 import glasstorch as torch
 import glasstorch.nn.functional as F
 from glasstorch import d2l, nn
-from lenet_batchnorm import train
 
 
 class Residual(nn.Module):

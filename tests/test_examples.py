@@ -96,7 +96,7 @@ def progress(out, what="train loss"):
 def test_lenet_batchnorm_learns_in_part_of_an_epoch(scratch, tmp_path, monkeypatch, capsys):
     """A shortened run (40 batches of 256); the full 10 epochs are in the README."""
     monkeypatch.chdir(tmp_path)
-    train_loss, train_acc, test_acc = load_example("lenet_batchnorm").main(
+    _, train_acc, test_acc = load_example("lenet_batchnorm").main(
         num_epochs=1, scratch=scratch, max_batches=40)
     assert test_acc > 0.6  # on the whole test set; chance is 0.1
     assert train_acc > 0.5
@@ -118,7 +118,7 @@ def test_resnet_and_densenet_loss_falls_on_96x96_fashion_mnist(name, first, last
                                                                monkeypatch, capsys):
     """A few batches of 16 at 96x96: the running loss falls and accuracy beats chance."""
     monkeypatch.chdir(tmp_path)
-    train_loss, train_acc, test_acc = load_example(name).main(
+    _, train_acc, test_acc = load_example(name).main(
         num_epochs=1, max_batches=10, max_test_batches=1, batch_size=16)
     out = capsys.readouterr().out
     assert out.startswith(first) and last in out

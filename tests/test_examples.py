@@ -1,7 +1,6 @@
 """The example programs (the seed notes as runnable scripts) give the results the notes show."""
 
 import importlib.util
-import os
 import pathlib
 import sys
 

@@ -363,3 +363,40 @@ def test_densenet_layer_output_shapes_for_96(torch):
     text, _ = same_print(torch, densenet_shapes)
     assert "DenseBlosk_3  output shape:\t torch.Size([1, 248, 3, 3])\n" in text
     assert "fc  output shape:\t torch.Size([1, 10])\n" in text
+
+
+def load_data_fashion_mnist_of_the_note(torch, torchvision):
+    def load_data_fashion_mnist(batch_size, resize=None, root='/home/kesci/input/FashionMNIST2065'):
+        """Download the fashion mnist dataset and then load into memory."""
+        trans = []
+        if resize:
+            trans.append(torchvision.transforms.Resize(size=resize))
+        trans.append(torchvision.transforms.ToTensor())
+        transform = torchvision.transforms.Compose(trans)
+        mnist_train = torchvision.datasets.FashionMNIST(root=root, train=True, download=True, transform=transform)
+        mnist_test = torchvision.datasets.FashionMNIST(root=root, train=False, download=True, transform=transform)
+        train_iter = torch.utils.data.DataLoader(mnist_train, batch_size=batch_size, shuffle=True, num_workers=2)
+        test_iter = torch.utils.data.DataLoader(mnist_test, batch_size=batch_size, shuffle=False, num_workers=2)
+        return train_iter, test_iter
+
+    return load_data_fashion_mnist
+
+
+def test_the_notes_data_loader_reads_fashion_mnist_with_torchvisions_api():
+    """The note's loader, unchanged: its root does not exist here and download=True, so the
+    files come from the Debian package; two worker processes, with and without Resize."""
+    from glasstorch import vision
+
+    load_data_fashion_mnist = load_data_fashion_mnist_of_the_note(glasstorch, vision)
+    images, labels = glasstorch_d2l.load_fashion_mnist_tensors(train=False)
+    batch_size = 16
+    train_iter, test_iter = load_data_fashion_mnist(batch_size)
+    X, y = next(iter(train_iter))
+    assert X.shape == (16, 1, 28, 28) and X.dtype == glasstorch.float32
+    assert y.shape == (16,) and y.dtype == glasstorch.int64
+    X, y = next(iter(test_iter))
+    assert glasstorch.equal(X, images[:16]) and glasstorch.equal(y, labels[:16])
+    _, test_iter = load_data_fashion_mnist(batch_size, resize=96)
+    X, y = next(iter(test_iter))
+    assert X.shape == (16, 1, 96, 96) and glasstorch.equal(y, labels[:16])
+    assert 0 <= float(X.min()) and float(X.max()) <= 1

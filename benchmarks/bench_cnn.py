@@ -12,7 +12,11 @@ batch 64, all on random images and labels.
 Speeds are measured for both libraries in this process, interleaved (so both see the same
 machine load), after one untimed warm-up step; each repeat times `steps` batches and the best
 repeat counts. The ratio is glasstorch speed / PyTorch speed: >= 1.0 means glasstorch is as fast.
-Both libraries use the machine's default threads (numpy's BLAS and PyTorch's).
+Both libraries run on one thread each by default (as bench_core.py pins torch), or N each with
+--threads N (it sets OMP_NUM_THREADS and OPENBLAS_NUM_THREADS and restarts the script, since
+OpenBLAS reads them when numpy is imported); --threads 0 leaves each library its own default.
+On a small machine shared with other work one thread each gives steady numbers: with two,
+threads that spin while their core is taken slowed torch and numpy by 2-10x, at random.
 
 Peak memory: each (library, model, mode) runs again in a fresh subprocess that reads the peak
 resident set size (VmHWM in /proc/self/status) after its imports and again after three training
@@ -22,6 +26,7 @@ growth in MiB: weights, gradients, optimizer state, activations and the library'
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -135,16 +140,23 @@ def main():
     parser.add_argument("--infer-steps", type=int, help="timed batches per repeat (inference)")
     parser.add_argument("--repeats", type=int, help="the best of this many repeats counts")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads for each library (default 1; 0: the libraries' defaults)")
     parser.add_argument("--memory-child", nargs=3, metavar=("LIB", "MODEL", "MODE"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
         memory_child(*args.memory_child)
         return
+    if args.threads and os.environ.get("OPENBLAS_NUM_THREADS") != str(args.threads):
+        os.environ["OMP_NUM_THREADS"] = os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
+        os.execv(sys.executable, [sys.executable, __file__, *sys.argv[1:]])
 
     import torch
-    print(f"threads: torch {torch.get_num_threads()}, numpy BLAS default; peak memory = growth "
-          "of VmHWM (/proc/self/status) over the baseline after imports, fresh process each")
+    blas = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS") or "default"
+    print(f"threads: torch {torch.get_num_threads()}, numpy BLAS {blas} ({os.cpu_count()} cores); "
+          "peak memory = growth of VmHWM (/proc/self/status) over the baseline after imports, "
+          "fresh process each")
     print(f"{'model':9s} {'mode':5s} {'batch':>5s} {'glasstorch img/s':>16s} {'torch img/s':>11s} "
           f"{'ratio':>6s} {'glasstorch MiB':>14s} {'torch MiB':>9s}")
     for name in args.models.split(","):

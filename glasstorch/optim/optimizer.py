@@ -12,8 +12,10 @@ from collections import defaultdict
 from copy import deepcopy
 from itertools import chain
 
+from .. import dtypes
 from .._tensor import Tensor
 from ..autograd import enable_grad
+from ..creation import tensor
 
 __all__ = ["Optimizer", "required"]
 
@@ -207,3 +209,25 @@ def _typename(obj):
 def _to_float(value):
     """A hyperparameter as a Python float: numpy scalars would upcast float32 arrays."""
     return value.item() if isinstance(value, Tensor) else float(value)
+
+
+def _check_lr(lr):
+    """torch's check of a learning rate, which may be a one-element Tensor."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def _new_step(value=0.0):
+    """A 'step' counter: torch keeps it as a CPU tensor, float64 if that is the default dtype."""
+    dtype = dtypes.float64 if dtypes.get_default_dtype() == dtypes.float64 else dtypes.float32
+    return tensor(float(value), dtype=dtype)
+
+
+def _steps_as_tensors(optimizer, group):
+    """An old state_dict may hold 'step' as a number; torch turns it into a tensor on loading."""
+    for p in group["params"]:
+        p_state = optimizer.state.get(p, {})
+        if p_state and not isinstance(p_state["step"], Tensor):
+            p_state["step"] = _new_step(p_state["step"])

@@ -5,6 +5,7 @@
 """
 
 from . import torch
+from .gradient_descent import show_trace, show_trace_2d, train_2d
 from .torch import (
     FASHION_MNIST_DIRS, Accumulator, Animator, FlattenLayer, GlobalAvgPool2d, Timer, accuracy,
     data_iter, evaluate_accuracy, evaluate_accuracy_gpu,

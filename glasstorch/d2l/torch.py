@@ -563,3 +563,6 @@ def try_all_gpus():
     """Return all available GPUs, or [cpu(),] if no GPU exists."""
     devices = [torch.device(f"cuda:{i}") for i in range(torch.cuda.device_count())]
     return devices if devices else [torch.device("cpu")]
+
+
+from .gradient_descent import show_trace, show_trace_2d, train_2d  # noqa: F401 (defined there, on the helpers above)

@@ -1,6 +1,7 @@
 """Optimizers: torch.optim's Optimizer, SGD, Adagrad, RMSprop, Adadelta, Adam, AdamW, Adamax,
 NAdam and RAdam."""
 
+from . import lr_scheduler
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam

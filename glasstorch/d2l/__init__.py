@@ -6,6 +6,10 @@
 
 from . import torch
 from .gradient_descent import show_trace, show_trace_2d, train_2d
+from .minibatch import (
+    adadelta, adagrad, adam, evaluate_loss, get_data_ch7, get_data_ch11, init_adadelta_states,
+    init_adagrad_states, init_adam_states, init_momentum_states, init_rmsprop_states, rmsprop,
+    sgd_momentum, train_ch7, train_ch11, train_concise_ch11, train_pytorch_ch7)
 from .torch import (
     FASHION_MNIST_DIRS, Accumulator, Animator, FlattenLayer, GlobalAvgPool2d, Timer, accuracy,
     data_iter, evaluate_accuracy, evaluate_accuracy_gpu,

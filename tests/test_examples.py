@@ -127,3 +127,155 @@ def test_resnet_and_densenet_loss_falls_on_96x96_fashion_mnist(name, first, last
     assert accuracies[-1] > accuracies[0] and train_acc > 0.1
     assert 0 <= test_acc <= 1
     assert "images/s training" in out.splitlines()[-1]
+
+
+# ---- seed 002, convexity, gradient descent, Newton, SGD (flat scripts, as the note's cells) ----
+
+
+def run_script(name, tmp_path, monkeypatch):
+    """Run examples/NAME.py as `python NAME.py` in tmp_path (where its figures are saved), as
+    a fresh process would: the d2l helpers number their figures from 1."""
+    import runpy
+
+    from glasstorch.d2l import gradient_descent
+
+    monkeypatch.setattr(gradient_descent, "_figures_shown", {})
+    monkeypatch.chdir(tmp_path)
+    return runpy.run_path(str(EXAMPLES / f"{name}.py"), run_name="__main__")
+
+
+def split_figures(out):
+    """The printed lines, without the 'figure saved to PATH' ones; and those PATHs."""
+    lines = out.splitlines()
+    saved = [line.removeprefix("figure saved to ") for line in lines
+             if line.startswith("figure saved to ")]
+    return [line for line in lines if not line.startswith("figure saved to ")], saved
+
+
+def note_gradient_descent():
+    """The numbers of the note's gradient-descent code, run with plain numpy (the reference)."""
+
+    def gd(eta, gradf):
+        x = 10
+        for i in range(10):
+            x -= eta * gradf(x)
+        print('epoch 10, x:', x)
+
+    def newton(gradf, hessf, eta=1):
+        x = 10
+        for i in range(10):
+            x -= eta * gradf(x) / hessf(x)
+        print('epoch 10, x:', x)
+
+    for eta in (0.2, 0.05, 1.1):
+        gd(eta, lambda x: 2 * x)
+    c = 0.15 * np.pi
+    gd(2, lambda x: np.cos(c * x) - c * x * np.sin(c * x))
+    x1, x2 = -5, -2
+    for i in range(20):
+        x1, x2 = (x1 - 0.1 * 2 * x1, x2 - 0.1 * 4 * x2)
+        print('epoch %d, x1 %f, x2 %f' % (i + 1, x1, x2))  # noqa: UP031 (the note's)
+    c = 0.5
+    newton(lambda x: c * np.sinh(c * x), lambda x: c**2 * np.cosh(c * x))
+    c = 0.15 * np.pi
+    for eta in (1, 0.5):
+        newton(lambda x: np.cos(c * x) - c * x * np.sin(c * x),
+               lambda x: - 2 * c * np.sin(c * x) - x * c**2 * np.cos(c * x), eta)
+
+
+def test_gradient_descent_example_prints_the_notes_numbers(tmp_path, monkeypatch, capsys):
+    note_gradient_descent()
+    expected = capsys.readouterr().out.splitlines()
+    assert expected[:4] == ["epoch 10, x: 0.06046617599999997", "epoch 10, x: 3.4867844009999995",
+                            "epoch 10, x: 61.917364224000096", "epoch 10, x: -1.528165927635083"]
+    assert expected[-3:] == ["epoch 10, x: 0.0", "epoch 10, x: 26.83413291324767",
+                             "epoch 10, x: 7.269860168684531"]
+    run_script("gradient_descent", tmp_path, monkeypatch)
+    printed, figures = split_figures(capsys.readouterr().out)
+    assert printed == expected
+    names = [f"show_trace_{i}.png" for i in range(1, 5)] + ["show_trace_2d_1.png"]
+    names += [f"show_trace_{i}.png" for i in range(5, 8)]
+    assert figures == [str(tmp_path / name) for name in names]
+    assert all(pathlib.Path(path).stat().st_size > 0 for path in figures)
+
+
+def note_sgd_runs():
+    """The note's noisy-gradient SGD with its three learning rates, in plain numpy, seeded as
+    the example seeds it (the reference)."""
+    import math
+
+    np.random.seed(0)
+    eta = 0.1
+
+    def run(lr, steps):
+        x1, x2 = -5, -2
+        for i in range(steps):
+            (g1, g2) = (2 * x1, 4 * x2)
+            (g1, g2) = (g1 + np.random.normal(0.1), g2 + np.random.normal(0.1))
+            eta_t = eta * lr()
+            x1, x2 = (x1 - eta_t * g1, x2 - eta_t * g2)
+            print('epoch %d, x1 %f, x2 %f' % (i + 1, x1, x2))  # noqa: UP031 (the note's)
+
+    run(lambda: 1, 50)
+    ctr = [1]
+
+    def exponential():
+        ctr[0] += 1
+        return math.exp(-0.1 * ctr[0])
+
+    run(exponential, 1000)
+    ctr = [1]
+
+    def polynomial():
+        ctr[0] += 1
+        return (1 + 0.1 * ctr[0])**(-0.5)
+
+    run(polynomial, 50)
+
+
+def test_sgd_learning_rates_example_is_seeded_and_prints_the_notes_numbers(tmp_path,
+                                                                            monkeypatch, capsys):
+    note_sgd_runs()
+    expected = capsys.readouterr().out.splitlines()
+    assert len(expected) == 50 + 1000 + 50
+    runs = []
+    for seed in (1, 2):  # whatever the generator's state before, the example seeds it
+        np.random.seed(seed)
+        folder = tmp_path / str(seed)
+        folder.mkdir()
+        run_script("sgd_learning_rates", folder, monkeypatch)
+        printed, figures = split_figures(capsys.readouterr().out)
+        runs.append(printed)
+        assert figures == [str(folder / f"show_trace_2d_{i}.png") for i in (1, 2, 3)]
+        assert all(pathlib.Path(path).stat().st_size > 0 for path in figures)
+    assert runs[0] == runs[1] == expected
+    assert expected[0] != "epoch 1, x1 -4.000000, x2 -1.200000"  # the gradients are noisy
+
+
+def test_convexity_example_saves_each_figure_with_3d_axes_where_the_note_has_them(
+        tmp_path, monkeypatch, capsys):
+    from glasstorch import d2l
+
+    drawn = {}
+    save_figure = d2l.save_figure
+
+    def recording_save_figure(name):
+        drawn[name] = [ax.name for ax in d2l.plt.gcf().axes]
+        return save_figure(name)
+
+    monkeypatch.setattr(d2l, "save_figure", recording_save_figure)
+    run_script("convexity", tmp_path, monkeypatch)
+    _, figures = split_figures(capsys.readouterr().out)
+    assert drawn == {
+        "convexity_risk": ["rectilinear"],
+        "convexity_local_minimum": ["rectilinear"],
+        "convexity_saddle": ["rectilinear"],
+        "convexity_saddle_3d": ["3d"],
+        "convexity_vanishing_gradient": ["rectilinear"],
+        "convexity_functions": ["rectilinear"] * 3,
+        "convexity_local_minima_3d": ["3d"],
+        "convexity_jensen": ["rectilinear"],
+    }
+    assert figures == [str(tmp_path / f"{name}.png") for name in drawn]
+    assert all(pathlib.Path(path).stat().st_size > 0 for path in figures)
+    assert d2l.plt.get_fignums() == []  # each figure closed after it is saved

@@ -221,7 +221,7 @@ STATE_TOLERANCE = {"float32": 1e-5, "float64": 1e-10}
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name", NAMES)
 def test_state_dict_matches_torchs(torch, name, dtype):
-    models, (ours, theirs) = trained_pair(torch, grouped(name), dtype, data=make_data(12))
+    _, (ours, theirs) = trained_pair(torch, grouped(name), dtype, data=make_data(12))
     assert_state_dicts_equal(ours.state_dict(), theirs.state_dict(), STATE_TOLERANCE[dtype])
     if name != "SGD":
         assert ours.state_dict()["state"][0]["step"].item() == 12.0

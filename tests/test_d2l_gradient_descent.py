@@ -164,3 +164,115 @@ def test_show_trace_2d_takes_tensor_traces_and_objectives(drawn):
     ((_, (trace,), contour_sets),) = axes
     np.testing.assert_allclose(trace, [[-5, -2], [-4, -1.2]], rtol=1e-6)
     assert contour_sets >= 1
+
+
+BOOK_GD = '''\
+import numpy as np
+import torch
+from d2l import torch as d2l
+
+
+def f(x):  # Objective function
+    return x ** 2
+
+
+def f_grad(x):  # Gradient (derivative) of the objective function
+    return 2 * x
+
+
+def gd(eta, f_grad):
+    x = 10.0
+    results = [x]
+    for i in range(10):
+        x -= eta * f_grad(x)
+        results.append(float(x))
+    print(f'epoch 10, x: {x:f}')
+    return results
+
+
+results = gd(0.2, f_grad)
+d2l.show_trace(results, f)
+d2l.show_trace(gd(1.1, f_grad), f)
+
+c = torch.tensor(0.15 * np.pi)
+
+
+def f(x):  # Objective function
+    return x * torch.cos(c * x)
+
+
+def f_grad(x):  # Gradient of the objective function
+    return torch.cos(c * x) - c * x * torch.sin(c * x)
+
+
+d2l.show_trace(gd(2, f_grad), f)
+
+
+def f_2d(x1, x2):  # Objective function
+    return x1 ** 2 + 2 * x2 ** 2
+
+
+def f_2d_grad(x1, x2):  # Gradient of the objective function
+    return (2 * x1, 4 * x2)
+
+
+def gd_2d(x1, x2, s1, s2, f_grad):
+    g1, g2 = f_grad(x1, x2)
+    return (x1 - eta * g1, x2 - eta * g2, 0, 0)
+
+
+eta = 0.1
+d2l.show_trace_2d(f_2d, d2l.train_2d(gd_2d, f_grad=f_2d_grad))
+'''
+
+
+def books_train_2d(trainer, steps=20, f_grad=None):
+    """The book's train_2d (d2l.ai, section 12.3), the reference."""
+    x1, x2, s1, s2 = -5, -2, 0, 0
+    results = [(x1, x2)]
+    for i in range(steps):
+        if f_grad:
+            x1, x2, s1, s2 = trainer(x1, x2, s1, s2, f_grad)
+        else:
+            x1, x2, s1, s2 = trainer(x1, x2, s1, s2)
+        results.append((x1, x2))
+    print(f'epoch {i + 1}, x1: {float(x1):f}, x2: {float(x2):f}')
+    return results
+
+
+def test_the_books_gradient_descent_code_runs_under_glasstorch_run_as_on_pytorch(
+        tmp_path, torch, capsys):
+    """The book's own section (torch tensors, d2l.show_trace(results, f), train_2d with f_grad)
+    prints under `glasstorch run` what it prints on PyTorch, and saves its four figures."""
+    import subprocess
+    import sys
+    import types
+
+    script = tmp_path / "book_gd.py"
+    script.write_text(BOOK_GD)
+    result = subprocess.run([sys.executable, "-m", "glasstorch", "run", str(script)],
+                            check=False, capture_output=True, text=True, cwd=tmp_path,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    printed = [line for line in lines if not line.startswith("figure saved to ")]
+    names = ["show_trace_1", "show_trace_2", "show_trace_3", "show_trace_2d_1"]
+    assert [line for line in lines if line.startswith("figure saved to ")] == [
+        f"figure saved to {tmp_path / name}.png" for name in names]
+    assert all((tmp_path / f"{name}.png").stat().st_size > 0 for name in names)
+
+    pytorch_d2l = types.SimpleNamespace(show_trace=lambda results, f: None,
+                                        show_trace_2d=lambda f, results: None,
+                                        train_2d=books_train_2d)
+    source = BOOK_GD.replace("import torch\nfrom d2l import torch as d2l\n", "")
+    exec(source, {"torch": torch, "d2l": pytorch_d2l})  # noqa: S102 (the same code on PyTorch)
+    expected = capsys.readouterr().out.splitlines()
+    assert expected[:2] == ["epoch 10, x: 0.060466", "epoch 10, x: 61.917364"]
+    assert expected[3] == "epoch 20, x1: -0.057646, x2: -0.000073"
+    assert printed[:2] == expected[:2] and printed[3] == expected[3]
+    # x*cos(cx) in float32: PyTorch's vectorized sin/cos are within 1 ulp, glasstorch's (NumPy's)
+    # correctly rounded here, and ten oscillating steps carry the difference to the 6th decimal
+    assert expected[2].startswith("epoch 10, x: -1.52816") and printed[2].startswith(
+        "epoch 10, x: -1.52816")
+    assert float(printed[2].split(": ")[1]) == pytest.approx(float(expected[2].split(": ")[1]),
+                                                            abs=2e-6)

@@ -279,3 +279,45 @@ def test_convexity_example_saves_each_figure_with_3d_axes_where_the_note_has_the
     assert figures == [str(tmp_path / f"{name}.png") for name in drawn]
     assert all(pathlib.Path(path).stat().st_size > 0 for path in figures)
     assert d2l.plt.get_fignums() == []  # each figure closed after it is saved
+
+
+# Seed 002's minibatch SGD on the airfoil data (shipped with glasstorch.d2l) and the book's
+# optimizers from scratch next to torch.optim's.
+
+
+def test_minibatch_sgd_reproduces_the_notes_runs(tmp_path, monkeypatch, capsys):
+    import minibatch_reference as ref
+
+    monkeypatch.chdir(tmp_path)
+    runs = load_example("minibatch_sgd").main(seed=0)
+    assert [len(runs[name]) for name in ("gd", "sgd", "minibatch", "concise")] == [7, 31, 31, 31]
+    # full batches read the data in any order the same way: the note's code on torch agrees
+    np.random.seed(0)
+    features, labels = ref.get_data_ch7(glasstorch.d2l.minibatch.AIRFOIL)
+    expected = ref.train_ch7(ref.sgd, None, {"lr": 1}, features, labels, 1500, 6)
+    np.testing.assert_allclose(runs["gd"], expected, rtol=1e-5)
+    for name in ("sgd", "minibatch", "concise"):  # the note's 0.243-0.25
+        assert runs[name][0] > 0.45 and 0.240 < runs[name][-1] < 0.255, name
+    out = capsys.readouterr().out
+    assert "torch.Size([1500, 5])" in out
+    printed = [float(line.split()[1].rstrip(",")) for line in out.splitlines()
+               if line.startswith("loss: ") and line.endswith(" sec per epoch")]
+    assert printed == pytest.approx([runs[name][-1] for name in runs], abs=1e-6)
+    pngs = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert len(pngs) == 4 and pngs[-1].startswith("train_pytorch_ch7_")
+    assert all((tmp_path / png).stat().st_size > 1000 and str(tmp_path / png) in out
+               for png in pngs)
+
+
+def test_optimizers_from_scratch_end_where_torch_optim_does(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    final = load_example("optimizers_from_scratch").main(num_epochs=2, concise_epochs=2)
+    assert list(final) == ["momentum", "adagrad", "rmsprop", "adadelta", "adam"]
+    for name, (scratch, concise) in final.items():
+        assert 0.235 < scratch < 0.26 and 0.235 < concise < 0.26, name  # untrained: about 0.5
+        assert abs(scratch - concise) < 0.015, name
+    out = capsys.readouterr().out
+    for name, (scratch, concise) in final.items():
+        assert f"{name:9s} final loss: from scratch {scratch:.3f}, torch.optim {concise:.3f}" in out
+    assert len(list(tmp_path.glob("train_ch11_*.png"))) == 5
+    assert len(list(tmp_path.glob("train_concise_ch11_*.png"))) == 5

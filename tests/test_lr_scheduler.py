@@ -505,3 +505,26 @@ def test_training_with_a_scheduler_matches_torch(torch):
         return w.detach().numpy()
 
     np.testing.assert_allclose(train(glasstorch), train(torch), rtol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["ExponentialLR", "StepLR-7-0.5", "CosineAnnealingLR-periodic"])
+def test_tensor_lr_is_updated_in_place(torch, name):
+    def run_tensor_lr(lib):
+        p = lib.tensor([1.0, 2.0], requires_grad=True)
+        p.grad = lib.tensor([1.0, 1.0])
+        lr = lib.tensor(0.1)
+        optimizer = lib.optim.SGD([p], lr=lr, foreach=False)
+        scheduler = CASES[name](lib.optim.lr_scheduler, optimizer)
+        last = []
+        for _ in range(20):
+            optimizer.step()
+            scheduler.step()
+            last.append(scheduler.get_last_lr()[0].item())
+        assert optimizer.param_groups[0]["lr"] is lr  # filled in place, never replaced
+        assert scheduler.get_last_lr()[0] is not lr  # a copy
+        return last, lr.item(), p.detach().numpy()
+
+    ours, theirs = run_tensor_lr(glasstorch), run_tensor_lr(torch)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-6)
+    assert ours[1] == pytest.approx(theirs[1], rel=1e-6)
+    np.testing.assert_allclose(ours[2], theirs[2], rtol=1e-6)

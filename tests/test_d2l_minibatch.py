@@ -70,7 +70,8 @@ def same_initial_weights(monkeypatch, weight, bias=None):
 def test_the_shipped_file_is_the_books():
     with open(AIRFOIL, "rb") as f:
         assert hashlib.sha1(f.read()).hexdigest() == "76e5be1548fd8222e5074cf0faae75edff8cf93f"
-    readme = open(os.path.join(os.path.dirname(AIRFOIL), "README.md")).read()
+    with open(os.path.join(os.path.dirname(AIRFOIL), "README.md")) as f:
+        readme = f.read()
     assert "CC BY 4.0" in readme and "Brooks" in readme and "UCI" in readme
 
 
@@ -122,8 +123,8 @@ def test_train_ch7_full_batch_gives_torchs_losses(capsys):
     assert len(losses) == 7
     np.testing.assert_allclose(losses, expected, rtol=1e-5)
     out = capsys.readouterr().out
-    assert re.search(r"^loss: 0\.24\d{4}, \d+\.\d{6} sec per epoch$", out, re.M)
-    assert re.search(r"^figure saved to .*train_ch7_\d+\.png$", out, re.M)
+    assert re.search(r"^loss: 0\.24\d{4}, \d+\.\d{6} sec per epoch$", out, re.MULTILINE)
+    assert re.search(r"^figure saved to .*train_ch7_\d+\.png$", out, re.MULTILINE)
 
 
 def test_train_ch7_in_order_batches_give_torchs_losses(monkeypatch):
@@ -146,7 +147,7 @@ def test_train_ch7_shuffled_ends_where_the_note_does(lr, batch_size, capsys):
     assert len(losses) == 1 + 2 * 15
     assert losses[0] > 0.45  # the untrained model
     assert 0.240 < losses[-1] < 0.255
-    assert "loss: %f," % losses[-1] in capsys.readouterr().out
+    assert f"loss: {losses[-1]:f}," in capsys.readouterr().out
 
 
 def test_train_pytorch_ch7_gives_torchs_losses(monkeypatch, capsys):
@@ -160,8 +161,8 @@ def test_train_pytorch_ch7_gives_torchs_losses(monkeypatch, capsys):
     assert len(losses) == 31
     np.testing.assert_allclose(losses, expected, rtol=1e-4)
     out = capsys.readouterr().out
-    assert re.search(r"^loss: \d\.\d{6}, \d+\.\d{6} sec per epoch$", out, re.M)
-    assert re.search(r"^figure saved to .*train_pytorch_ch7_\d+\.png$", out, re.M)
+    assert re.search(r"^loss: \d\.\d{6}, \d+\.\d{6} sec per epoch$", out, re.MULTILINE)
+    assert re.search(r"^figure saved to .*train_pytorch_ch7_\d+\.png$", out, re.MULTILINE)
 
 
 def test_train_pytorch_ch7_shuffled_ends_where_the_note_does():
@@ -194,8 +195,8 @@ def test_train_ch11_gives_torchs_losses(monkeypatch, capsys, tmp_path):
     assert len(losses) == len(times) == 15  # a point every 200 examples
     np.testing.assert_allclose(losses, expected, rtol=1e-4)
     out = capsys.readouterr().out
-    assert re.search(r"^loss: %.3f, \d+\.\d{3} sec/epoch$" % losses[-1], out, re.M)
-    path = re.search(r"^figure saved to (.*train_ch11_\d+\.png)$", out, re.M).group(1)
+    assert re.search(rf"^loss: {losses[-1]:.3f}, \d+\.\d{{3}} sec/epoch$", out, re.MULTILINE)
+    path = re.search(r"^figure saved to (.*train_ch11_\d+\.png)$", out, re.MULTILINE).group(1)
     assert os.path.getsize(path) > 1000
 
 
@@ -209,7 +210,7 @@ def test_train_concise_ch11_gives_torchs_losses(monkeypatch, capsys):
     assert len(losses) == 15
     np.testing.assert_allclose(losses, expected, rtol=1e-4)
     assert re.search(r"^figure saved to .*train_concise_ch11_\d+\.png$",
-                     capsys.readouterr().out, re.M)
+                     capsys.readouterr().out, re.MULTILINE)
 
 
 # ---- the optimizers from scratch ----

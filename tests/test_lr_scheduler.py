@@ -109,6 +109,14 @@ CASES = {
             m.StepLR(o, step_size=5, gamma=0.5)], milestones=[10, 45]),
     "ChainedScheduler": lambda m, o: m.ChainedScheduler(
         [m.ConstantLR(o, factor=0.1, total_iters=2), m.ExponentialLR(o, gamma=0.9)]),
+    "CyclicLR": lambda m, o: m.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=10),
+    "CyclicLR-triangular2-adam-betas": lambda m, o: m.CyclicLR(
+        o, [0.01, 0.05], [0.1, 1.0], step_size_up=7, step_size_down=13, mode="triangular2",
+        base_momentum=0.85, max_momentum=[0.95, 0.9]),
+    "CyclicLR-exp-range": lambda m, o: m.CyclicLR(o, 0.001, 0.1, 5, mode="exp_range",
+                                                  gamma=0.97, cycle_momentum=False),
+    "CyclicLR-scale-fn": lambda m, o: m.CyclicLR(o, 0.001, 0.1, 6, scale_fn=Halving(),
+                                                 scale_mode="iterations"),
     "OneCycleLR": lambda m, o: m.OneCycleLR(o, max_lr=1.0, total_steps=100),
     "OneCycleLR-per-group-linear": lambda m, o: m.OneCycleLR(
         o, max_lr=[0.4, 2.0], epochs=10, steps_per_epoch=12, pct_start=0.25,
@@ -129,13 +137,13 @@ def test_lr_sequence_matches_torch(torch, name):
     assert_close(ours, theirs)
 
 
-@pytest.mark.parametrize("name", [n for n in CASES if n.startswith("OneCycleLR")])
+@pytest.mark.parametrize("name", [n for n in CASES if n.startswith(("OneCycle", "Cyclic"))])
 @pytest.mark.parametrize("kind", ["sgd", "adam"])
 def test_one_cycle_cycles_momentum_or_betas(torch, name, kind):
     ours, _, optimizer = run(glasstorch, CASES[name], kind=kind)
     theirs, _, _ = run(torch, CASES[name], kind=kind)
     assert_close(ours, theirs)  # includes each group's momentum (SGD) or betas (Adam)
-    if "no-momentum" not in name:
+    if "no-momentum" not in name and "exp-range" not in name:
         assert ours[1][2][0] != ours[50][2][0]  # it did move
     if kind == "adam":
         assert optimizer.param_groups[0]["betas"][1] == 0.999
@@ -169,7 +177,8 @@ def test_load_state_dict_then_continue(torch, name):
 
 
 @pytest.mark.parametrize("name", ["StepLR-7-0.5", "CosineAnnealingLR-periodic",
-                                  "SequentialLR-warmup-cosine", "LambdaLR-object"])
+                                  "SequentialLR-warmup-cosine", "LambdaLR-object",
+                                  "CyclicLR-scale-fn"])
 def test_torch_state_dict_loads_into_glasstorch(torch, name):
     _, t_scheduler, t_optimizer = run(torch, CASES[name], steps=40)
     optimizer = make_optimizer(glasstorch)
@@ -203,7 +212,8 @@ def test_lambda_state_dict_holds_objects_not_functions(torch):
     assert "lr_lambdas" in state  # load_state_dict leaves its argument whole, as torch
 
 
-RESUMABLE = [name for name in CASES if not name.startswith(("Sequential", "Chained", "OneCycle"))]
+RESUMABLE = [name for name in CASES
+             if not name.startswith(("Sequential", "Chained", "OneCycle", "Cyclic"))]
 
 
 @pytest.mark.parametrize("name", RESUMABLE)
@@ -433,6 +443,8 @@ ERRORS = [
     lambda m, o: m.OneCycleLR(o, 1.0, total_steps=10, pct_start=1),
     lambda m, o: m.OneCycleLR(o, 1.0, total_steps=10, anneal_strategy="exp"),
     lambda m, o: m.OneCycleLR(o, [1.0], total_steps=10),
+    lambda m, o: m.CyclicLR(o, 0.01, 0.1, mode="sine"),
+    lambda m, o: m.CyclicLR(o, [0.01, 0.1, 0.2], 0.1),
 ]
 
 
@@ -469,7 +481,8 @@ def test_names_and_paths():
     assert issubclass(lr_scheduler._LRScheduler, lr_scheduler.LRScheduler)
     for name in ["LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ExponentialLR",
                  "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "LinearLR", "ConstantLR",
-                 "SequentialLR", "OneCycleLR", "ReduceLROnPlateau"]:
+                 "SequentialLR", "OneCycleLR", "ReduceLROnPlateau", "CyclicLR", "PolynomialLR",
+                 "ChainedScheduler"]:
         assert issubclass(getattr(lr_scheduler, name), lr_scheduler.LRScheduler)
         assert name in lr_scheduler.__all__
 

@@ -1,6 +1,7 @@
-"""Schedules made for one step per batch: SGDR's warm restarts and the 1cycle policy."""
+"""Schedules made for one step per batch: SGDR's warm restarts, cyclical lrs and 1cycle."""
 
 import math
+import types
 
 from ._lr_base import LRScheduler, _group_values, _per_group, _set_group_value
 from .optimizer import Optimizer
@@ -135,16 +136,10 @@ class OneCycleLR(LRScheduler):
             if last_epoch == -1:
                 for top, bottom, group in zip(max_momentums, base_momentums,
                                               optimizer.param_groups, strict=True):
-                    self._set_momentum(group, top)
+                    _set_momentum(group, top, self.use_beta1)
                     group["max_momentum"] = top
                     group["base_momentum"] = bottom
         super().__init__(optimizer, last_epoch)
-
-    def _set_momentum(self, group, momentum):
-        if self.use_beta1:
-            group["betas"] = (momentum, *group["betas"][1:])
-        else:
-            group["momentum"] = momentum
 
     def _anneal(self, start, end, pct):
         if self._anneal_func_type == "cos":
@@ -169,7 +164,7 @@ class OneCycleLR(LRScheduler):
                     if self.cycle_momentum:
                         momentum = self._anneal(group[phase["start_momentum"]],
                                                 group[phase["end_momentum"]], pct)
-                        self._set_momentum(group, momentum)
+                        _set_momentum(group, momentum, self.use_beta1)
                     break
                 start_step = end_step
         return lrs
@@ -179,3 +174,113 @@ def _phase(end_step, start_lr, end_lr, start_momentum, end_momentum):
     """One phase of 1cycle: the step it ends at and the group keys it anneals between."""
     return {"end_step": end_step, "start_lr": start_lr, "end_lr": end_lr,
             "start_momentum": start_momentum, "end_momentum": end_momentum}
+
+
+class CyclicLR(LRScheduler):
+    """Cyclical learning rates (CLR): the lr goes from base_lr up to max_lr in step_size_up
+    steps and back down in step_size_down steps, again and again. At step t, with cycle
+    c = ⌊1 + t / (up + down)⌋ and x = 1 + t / (up + down) - c ∈ [0, 1) the place in it:
+
+        h = x / r  if x ≤ r  else (x - 1) / (r - 1)          (r = up / (up + down))
+        lr = base_lr + (max_lr - base_lr) · h · scale
+        momentum = max_momentum - (max_momentum - base_momentum) · h · scale  (cycle_momentum)
+
+    scale is 1 ('triangular'), 1 / 2^(c-1) ('triangular2'), γᵗ ('exp_range') or scale_fn(c)
+    (scale_mode 'cycle') or scale_fn(t) ('iterations').
+    """
+
+    def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None,
+                 mode="triangular", gamma=1.0, scale_fn=None, scale_mode="cycle",
+                 cycle_momentum=True, base_momentum=0.8, max_momentum=0.9, last_epoch=-1):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
+        base_lrs = _per_group("base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for lr, group in zip(base_lrs, optimizer.param_groups, strict=True):
+                _set_group_value(group, "lr", lr)
+        self.max_lrs = _per_group("max_lr", optimizer, max_lr)
+        step_size_up = float(step_size_up)
+        step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
+        self.total_size = step_size_up + step_size_down
+        self.step_ratio = step_size_up / self.total_size
+        if mode not in ["triangular", "triangular2", "exp_range"] and scale_fn is None:
+            raise ValueError("mode is invalid and scale_fn is None")
+        self.mode = mode
+        self.gamma = gamma
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode
+        self._init_scale_mode()
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` "
+                                 "option enabled")
+            self.use_beta1 = "betas" in optimizer.defaults
+            self.base_momentums = _per_group("base_momentum", optimizer, base_momentum)
+            self.max_momentums = _per_group("max_momentum", optimizer, max_momentum)
+            if last_epoch == -1:
+                for top, bottom, group in zip(self.max_momentums, self.base_momentums,
+                                              optimizer.param_groups, strict=True):
+                    _set_momentum(group, top, self.use_beta1)
+                    group["max_momentum"] = top
+                    group["base_momentum"] = bottom
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def _init_scale_mode(self):
+        """The built-in modes fix their scale_mode; a custom scale_fn keeps the one given."""
+        if self._scale_fn_custom is None:
+            self.scale_mode = "iterations" if self.mode == "exp_range" else "cycle"
+
+    def scale_fn(self, x):
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma**x
+
+    def get_lr(self):
+        """The lrs at step last_epoch; as a side effect sets the groups' momentum (or β₁)."""
+        self._warn_if_called_by_user()
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        if x <= self.step_ratio:
+            height = x / self.step_ratio
+        else:
+            height = (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [base_lr + (max_lr - base_lr) * height * scale
+               for base_lr, max_lr in zip(self.base_lrs, self.max_lrs, strict=True)]
+        if self.cycle_momentum:
+            for group, bottom, top in zip(self.optimizer.param_groups, self.base_momentums,
+                                          self.max_momentums, strict=True):
+                _set_momentum(group, top - (top - bottom) * height * scale, self.use_beta1)
+        return lrs
+
+    def state_dict(self):
+        """A scale_fn function is not saved (None); a callable object is, as its __dict__."""
+        state = super().state_dict()
+        fn = state.pop("_scale_fn_custom")
+        state["_scale_fn_custom"] = None
+        if fn is not None and not isinstance(fn, types.FunctionType):
+            state["_scale_fn_custom"] = fn.__dict__.copy()
+        return state
+
+    def load_state_dict(self, state_dict):
+        state = dict(state_dict)
+        fn = state.pop("_scale_fn_custom")
+        super().load_state_dict(state)
+        if fn is not None:
+            self._scale_fn_custom.__dict__.update(fn)
+        self._init_scale_mode()
+
+
+def _set_momentum(group, momentum, use_beta1):
+    """Momentum is SGD's group['momentum'], or β₁ of Adam's group['betas']."""
+    if use_beta1:
+        group["betas"] = (momentum, *group["betas"][1:])
+    else:
+        group["momentum"] = momentum

@@ -8,12 +8,12 @@ torch.optim.lr_scheduler.
 
 The classes live in small files by kind: _lr_base (LRScheduler), _lr_decay (per-epoch
 decays), _lr_plateau (ReduceLROnPlateau), _lr_combine (SequentialLR, ChainedScheduler) and
-_lr_cyclic (CosineAnnealingWarmRestarts, OneCycleLR).
+_lr_cyclic (CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR).
 """
 
 from ._lr_base import EPOCH_DEPRECATION_WARNING, LRScheduler, _LRScheduler  # noqa: F401
 from ._lr_combine import ChainedScheduler, SequentialLR
-from ._lr_cyclic import CosineAnnealingWarmRestarts, OneCycleLR
+from ._lr_cyclic import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
 from ._lr_decay import (
     ConstantLR,
     CosineAnnealingLR,
@@ -32,6 +32,7 @@ __all__ = [
     "ConstantLR",
     "CosineAnnealingLR",
     "CosineAnnealingWarmRestarts",
+    "CyclicLR",
     "ExponentialLR",
     "LRScheduler",
     "LambdaLR",

@@ -8,7 +8,6 @@ glasstorch in place of PyTorch. The chapter's from-scratch `sgd(params, states, 
 is not here: `d2l.sgd` stays the chapter 3 `sgd(params, lr, batch_size)`.
 """
 
-import itertools
 import os
 import time
 
@@ -32,12 +31,14 @@ from .torch import (
 
 AIRFOIL = os.path.join(os.path.dirname(__file__), "data", "airfoil_self_noise.dat")
 
-_figure_numbers = itertools.count(1)
+_figures_named = {}  # how many figures each helper has named in this process: N in NAME_N.png
 
 
 def _figure_name(name):
-    """A fresh file name for each training run's figure: train_ch7_1, train_ch7_2, ..."""
-    return f"{name}_{next(_figure_numbers)}"
+    """A fresh file name for each training run's figure: train_ch7_1, train_ch7_2, ...
+    (the NAME_N.png of gradient_descent's figures; the Animator needs it before training)."""
+    _figures_named[name] = _figures_named.get(name, 0) + 1
+    return f"{name}_{_figures_named[name]}"
 
 
 def _finish_figure(name, fig=None):

@@ -291,3 +291,56 @@ def test_the_helpers_are_d2l_names_and_sgd_stays_chapter_3s():
     (w * glasstorch.tensor([2.0, 4.0])).sum().backward()
     d2l.sgd([w], 0.5, 2)  # sgd(params, lr, batch_size): w -= lr * grad / batch_size
     np.testing.assert_allclose(w.detach().numpy(), [0.5, 0.0])
+
+
+BOOK_MINIBATCH = """\
+import torch
+from d2l import torch as d2l
+
+
+def sgd(params, states, hyperparams):
+    for p in params:
+        p.data.sub_(hyperparams['lr'] * p.grad)
+        p.grad.data.zero_()
+
+
+def train_sgd(lr, batch_size, num_epochs=2):
+    data_iter, feature_dim = d2l.get_data_ch11(batch_size)
+    return d2l.train_ch11(
+        sgd, None, {'lr': lr}, data_iter, feature_dim, num_epochs)
+
+
+gd_res = train_sgd(1, 1500, 10)
+mini1_res = train_sgd(.4, 100)
+d2l.set_figsize([6, 3])
+d2l.plot(*list(map(list, zip(gd_res, mini1_res))),
+         'time (sec)', 'loss', xlim=[1e-2, 10],
+         legend=['gd', 'batch size=100'])
+d2l.plt.gca().set_xscale('log')
+d2l.save_figure('compare')
+
+data_iter, _ = d2l.get_data_ch11(10)
+trainer = torch.optim.SGD
+d2l.train_concise_ch11(trainer, {'lr': 0.01}, data_iter)
+"""
+
+
+def test_the_books_minibatch_section_runs_under_glasstorch_run(tmp_path):
+    """The book's own code (`from d2l import torch as d2l`), unmodified, on glasstorch."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "book_minibatch.py"
+    script.write_text(BOOK_MINIBATCH)
+    result = subprocess.run([sys.executable, "-m", "glasstorch", "run", str(script)],
+                            check=False, capture_output=True, text=True, cwd=tmp_path,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    finals = re.findall(r"^loss: (\d\.\d{3}), \d+\.\d{3} sec/epoch$", result.stdout,
+                        re.MULTILINE)
+    assert len(finals) == 3  # the book shows about 0.25, 0.245 and 0.245
+    assert all(0.235 < float(loss) < 0.26 for loss in finals), finals
+    saved = re.findall(r"^figure saved to (.*)$", result.stdout, re.MULTILINE)
+    assert [os.path.basename(path) for path in saved] == [
+        "train_ch11_1.png", "train_ch11_2.png", "compare.png", "train_concise_ch11_1.png"]
+    assert all(os.path.getsize(path) > 1000 for path in saved)

@@ -4,7 +4,8 @@ Run: python examples/minibatch_sgd.py
 Trains linear regression on the NASA airfoil self-noise data (shipped with glasstorch.d2l)
 with the note's from-scratch sgd: full batches (lr 1, 6 epochs), one example at a time
 (lr 0.005) and batches of 10 (lr 0.05), then the concise version with optim.SGD. Each run
-prints 'loss: ..., ... sec per epoch' and saves its loss curve as a PNG file.
+prints 'loss: ..., ... sec per epoch' and saves its loss curve as a PNG file. Like the note,
+it first shows the raw file's first rows with pandas (pip install glasstorch[d2l]).
 """
 
 import numpy as np
@@ -30,6 +31,10 @@ def main(seed=0):
     np.random.seed(seed)  # train_ch7 draws the initial weights with numpy
     torch.manual_seed(seed)  # the DataLoader's shuffling and nn.Linear's initial weights
     print(features.shape)
+    import pandas as pd
+
+    df = pd.read_csv(d2l.minibatch.AIRFOIL, delimiter='\t', header=None)  # the file d2l ships
+    print(df.head(10))
     return {
         "gd": train_sgd(1, 1500, 6),
         "sgd": train_sgd(0.005, 1),

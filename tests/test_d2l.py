@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import glasstorch
-from glasstorch import d2l
+from glasstorch import d2l, vision
 
 
 def write_idx(path, array):
@@ -61,8 +61,9 @@ def test_fashion_mnist_tensors_from_generated_files(tmp_path, gz):
 
 
 def test_fashion_mnist_missing_says_where_to_get_it(tmp_path, monkeypatch):
-    monkeypatch.setattr(d2l.torch, "FASHION_MNIST_DIRS", ())
-    with pytest.raises(FileNotFoundError, match="dataset-fashion-mnist"):
+    monkeypatch.setattr(vision.datasets.FashionMNIST, "fallback_folders",
+                        (str(tmp_path / "no-debian-package"),))
+    with pytest.raises(RuntimeError, match="dataset-fashion-mnist"):
         d2l.load_fashion_mnist_tensors(True, root=str(tmp_path))
 
 

@@ -11,7 +11,7 @@ from .minibatch import (
     init_adagrad_states, init_adam_states, init_momentum_states, init_rmsprop_states, rmsprop,
     sgd_momentum, train_ch7, train_ch11, train_concise_ch11, train_pytorch_ch7)
 from .torch import (
-    FASHION_MNIST_DIRS, Accumulator, Animator, FlattenLayer, GlobalAvgPool2d, Timer, accuracy,
+    Accumulator, Animator, FlattenLayer, GlobalAvgPool2d, Timer, accuracy,
     data_iter, evaluate_accuracy, evaluate_accuracy_gpu,
     get_dataloader_workers, get_fashion_mnist_labels, linreg, load_array,
     load_data_fashion_mnist, load_fashion_mnist_tensors, plot, predict_ch3, read_idx,

@@ -15,7 +15,7 @@ import numpy as np
 
 import glasstorch as torch
 from glasstorch.utils import data
-from glasstorch.vision.datasets import read_idx
+from glasstorch.vision.datasets import FashionMNIST, read_idx  # noqa: F401 (d2l.read_idx)
 
 # ---- plotting ----
 
@@ -209,9 +209,6 @@ def load_array(data_arrays, batch_size, is_train=True):
 
 # ---- Fashion-MNIST (3.5) ----
 
-FASHION_MNIST_DIRS = ("../data/FashionMNIST/raw", "/usr/share/datasets/fashion-mnist")
-
-
 def get_fashion_mnist_labels(labels):
     """Return text labels for the Fashion-MNIST dataset."""
     text_labels = ["t-shirt", "trouser", "pullover", "dress", "coat",
@@ -233,37 +230,19 @@ def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5):
     return axes
 
 
-def _find_fashion_mnist(root):
-    """The folder holding the four IDX .gz files: `root`, or the usual places."""
-    names = "train-images-idx3-ubyte"
-    for folder in ([root] if root else []) + [os.path.join(root or ".", "FashionMNIST", "raw")] \
-            + list(FASHION_MNIST_DIRS):
-        if os.path.exists(os.path.join(folder, names + ".gz")) or \
-                os.path.exists(os.path.join(folder, names)):
-            return folder
-    raise FileNotFoundError(
-        "Fashion-MNIST not found: give root= a folder with the IDX files "
-        "(train-images-idx3-ubyte.gz, ...), or install Debian's dataset-fashion-mnist package "
-        "(files in /usr/share/datasets/fashion-mnist); glasstorch never downloads.")
-
-
 def _read_fashion_mnist(train, root=None):
-    """(uint8 images (n, 28, 28), uint8 labels (n,)) as numpy arrays."""
-    folder = _find_fashion_mnist(root)
-    prefix = "train" if train else "t10k"
-
-    def path(kind):
-        plain = os.path.join(folder, f"{prefix}-{kind}")
-        return plain + ".gz" if os.path.exists(plain + ".gz") else plain
-
-    return read_idx(path("images-idx3-ubyte")), read_idx(path("labels-idx1-ubyte"))
+    """(uint8 images (n, 28, 28), int64 labels (n,)) as numpy arrays, found and read as
+    torchvision.datasets.FashionMNIST finds them (root defaults to the book's ../data; the
+    Debian package's folder is the fallback)."""
+    dataset = FashionMNIST(root=root or "../data", train=train, download=True)
+    return dataset.data.numpy(), dataset.targets.numpy()
 
 
 def load_fashion_mnist_tensors(train, root=None):
     """(images, labels): float32 images in [0, 1] of shape (n, 1, 28, 28) and int64 labels."""
     images, labels = _read_fashion_mnist(train, root)
     images = images.astype(np.float32) / 255
-    return torch.from_numpy(images[:, None]), torch.from_numpy(labels.astype(np.int64))
+    return torch.from_numpy(images[:, None]), torch.from_numpy(labels)
 
 
 class _ResizedImages(data.Dataset):

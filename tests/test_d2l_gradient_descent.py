@@ -16,6 +16,7 @@ def drawn(tmp_path, monkeypatch):
     """Work in tmp_path; record each figure the helpers save: [(axes name, [line xy arrays],
     number of contour sets)] per axes, and the saved path."""
     monkeypatch.chdir(tmp_path)
+    d2l.plt.close("all")  # a figure left open by an earlier test would be drawn on
     figures = []
     save_figure = d2l_torch.save_figure
 

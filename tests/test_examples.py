@@ -140,6 +140,7 @@ def run_script(name, tmp_path, monkeypatch):
     from glasstorch.d2l import gradient_descent
 
     monkeypatch.setattr(gradient_descent, "_figures_shown", {})
+    gradient_descent.d2l.plt.close("all")  # a new process has no figure open yet
     monkeypatch.chdir(tmp_path)
     return runpy.run_path(str(EXAMPLES / f"{name}.py"), run_name="__main__")
 

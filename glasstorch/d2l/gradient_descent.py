@@ -32,6 +32,8 @@ def _show(name):
 
 def _objective_beside_the_call():
     """The `f` defined where show_trace(res) was called (the note's form has no f argument)."""
+    # The note's show_trace read the notebook's global f; living in this module, it has to look
+    # in its caller's frame for it. The only frame inspection in d2l, for that one form.
     caller = sys._getframe(2)  # the frame that called show_trace
     for names in (caller.f_locals, caller.f_globals):
         if "f" in names:

@@ -32,9 +32,11 @@ def _dtype(dtype, default=None):
     return dtypes.to_dtype(dtype)
 
 
-def _as_array(data):
+def _as_array(data, dtype=None):
     """Nested Python data (or arrays, tensors) as a numpy array, with torch's dtype inference:
-    Python floats -> default float, ints -> int64, bools -> bool; arrays keep their dtype."""
+    Python floats -> default float, ints -> int64, bools -> bool; arrays keep their dtype.
+    With a dtype, Python numbers go straight to it (0.1 as float64 is not rounded through
+    float32 first)."""
     if isinstance(data, Tensor):
         return data.detach().cpu()._data.copy()
     if isinstance(data, (numpy.ndarray, numpy.generic)):
@@ -55,6 +57,8 @@ def _as_array(data):
     kind = array.dtype.kind
     if kind in "US":  # torch reads a str as one more (impossible) dimension
         raise ValueError("too many dimensions 'str'")
+    if dtype is not None and kind in "fiub":
+        return array.astype(dtypes.to_dtype(dtype).np)
     if kind == "f":
         return array.astype(dtypes.get_default_dtype().np)
     if kind in "iu":
@@ -81,7 +85,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
                       "sourceTensor.detach().clone() or "
                       "sourceTensor.detach().clone().requires_grad_(True), rather than "
                       "torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
-    array = _as_array(data)
+    array = _as_array(data, dtype)
     if dtype is not None:
         array = array.astype(dtypes.to_dtype(dtype).np, copy=False)
     return _finish(array, device, requires_grad)

@@ -474,3 +474,17 @@ def test_generator_is_independent_of_the_global_stream():
     b = glasstorch.randn(3).numpy()
     glasstorch.set_rng_state(state)
     np.testing.assert_array_equal(glasstorch.randn(3).numpy(), b)
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib: lib.tensor(0.1, dtype=lib.float64),
+    lambda lib: lib.tensor([0.1, 1 / 3, 2.0 ** 60 + 1], dtype=lib.float64),
+    lambda lib: lib.tensor([[1, 2 ** 40 + 1]], dtype=lib.float64),
+    lambda lib: lib.tensor(0.1, dtype=lib.float16),
+    lambda lib: lib.as_tensor([0.1], dtype=lib.float64),
+    lambda lib: lib.ones(1).new_tensor([0.1], dtype=lib.float64),
+])
+def test_python_floats_go_straight_to_the_requested_dtype(torch, make):
+    """0.1 as float64 is 0.1, not float32's 0.10000000149011612."""
+    assert make(glasstorch).tolist() == make(torch).tolist()
+    assert str(make(glasstorch).dtype) == str(make(torch).dtype)

@@ -301,6 +301,10 @@ def test_minibatch_sgd_reproduces_the_notes_runs(tmp_path, monkeypatch, capsys):
         assert runs[name][0] > 0.45 and 0.240 < runs[name][-1] < 0.255, name
     out = capsys.readouterr().out
     assert "torch.Size([1500, 5])" in out
+    rows = [line.split() for line in out.splitlines()[2:12]]  # pandas' df.head(10), as the note
+    assert rows[0] == ["0", "800", "0.0", "0.3048", "71.3", "0.002663", "126.201"]
+    assert [row[1] for row in rows] == ["800", "1000", "1250", "1600", "2000", "2500", "3150",
+                                        "4000", "5000", "6300"]
     printed = [float(line.split()[1].rstrip(",")) for line in out.splitlines()
                if line.startswith("loss: ") and line.endswith(" sec per epoch")]
     assert printed == pytest.approx([runs[name][-1] for name in runs], abs=1e-6)

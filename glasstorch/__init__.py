@@ -20,7 +20,7 @@ from .dtypes import (
 from .dtypes import dtype
 from .ops.elementwise import where
 from .ops.linalg import dot, einsum, matmul
-from .ops.movement import cat, stack
+from .ops.movement import cat, meshgrid, stack
 from .ops.operands import broadcast_shapes
 from .random import Generator, initial_seed, manual_seed, seed, get_rng_state, set_rng_state
 
@@ -74,6 +74,8 @@ square = Tensor.square
 reciprocal = Tensor.reciprocal
 sin = Tensor.sin
 cos = Tensor.cos
+sinh = Tensor.sinh
+cosh = Tensor.cosh
 tan = Tensor.tan
 tanh = Tensor.tanh
 sigmoid = Tensor.sigmoid

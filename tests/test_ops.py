@@ -307,3 +307,22 @@ def test_table_names_exist_in_glasstorch_and_torch():
             assert hasattr(torch.Tensor, spec.name), spec.name
     assert not EXEMPT & {spec.name for spec in OPS}, "a name is both exempt and in the table"
 
+
+
+def test_meshgrid_warning_and_errors_match_torch(torch):
+    for lib in (glasstorch, torch):
+        with pytest.warns(UserWarning, match="it will be required to pass the indexing argument"):
+            grids = lib.meshgrid(lib.arange(3), lib.arange(2))
+        assert [tuple(g.shape) for g in grids] == [(3, 2), (3, 2)]
+    bad = [
+        lambda lib: lib.meshgrid(lib.ones(2, 2), indexing="ij"),
+        lambda lib: lib.meshgrid(lib.ones(2), indexing="foo"),
+        lambda lib: lib.meshgrid(lib.ones(2), lib.ones(3, dtype=lib.float64), indexing="ij"),
+        lambda lib: lib.meshgrid(indexing="ij"),
+    ]
+    for call in bad:
+        with pytest.raises(RuntimeError) as theirs:
+            call(torch)
+        with pytest.raises(RuntimeError) as ours:
+            call(glasstorch)
+        assert str(ours.value).split(":")[0] == str(theirs.value).split(":")[0]

@@ -103,6 +103,34 @@ class Cos(Function):
         return grad * -x.sin()
 
 
+class Sinh(Function):
+    _primitive = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.sinh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * x.cosh()
+
+
+class Cosh(Function):
+    _primitive = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.cosh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * x.sinh()
+
+
 class Tan(Function):
     _primitive = True
 
@@ -436,6 +464,8 @@ class ElementwiseMethods:
     def rsqrt(self): return 1 / self.sqrt()
     def sin(self): return Sin.apply(self._as_float())
     def cos(self): return Cos.apply(self._as_float())
+    def sinh(self): return Sinh.apply(self._as_float())
+    def cosh(self): return Cosh.apply(self._as_float())
     def tan(self): return Tan.apply(self._as_float())
     def tanh(self): return Tanh.apply(self._as_float())
     def sigmoid(self): return Sigmoid.apply(self._as_float())

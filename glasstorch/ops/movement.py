@@ -5,6 +5,7 @@ its input as in torch; `_is_view` makes it share the version counter too.
 """
 
 import math
+import warnings
 
 from .. import dtypes
 from ..autograd.function import Function
@@ -203,6 +204,41 @@ def stack(tensors, dim=0):
     dtype = dtypes.result_type(*tensors)
     dim = normalize_dim(dim, tensors[0].ndim + 1)
     return Stack.apply(dim, *[t.to(dtype) for t in tensors])
+
+
+def meshgrid(*tensors, indexing=None):
+    """Coordinate grids from 0-d or 1-d tensors: output i holds tensors[i] along dim i and is
+    constant along the others ('ij', the default); 'xy' swaps the roles of the first two dims.
+    The outputs are expanded views."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
+                      "indexing argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError('torch.meshgrid: indexing must be one of "xy" or "ij", but received: '
+                           f"{indexing}")
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    for t in tensors:
+        if t.ndim > 1:
+            raise RuntimeError("torch.meshgrid: Expected 0D or 1D tensor in the tensor list but "
+                               f"got a tensor of shape {list(t.shape)}")
+        if t.dtype != tensors[0].dtype:
+            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    dims = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) >= 2:
+        dims[0], dims[1] = 1, 0
+    shape = [0] * len(tensors)
+    for t, d in zip(tensors, dims):
+        shape[d] = t.numel()
+    grids = []
+    for t, d in zip(tensors, dims):
+        along = [1] * len(tensors)
+        along[d] = -1
+        grids.append(t.reshape(along).expand(shape))
+    return tuple(grids)
 
 
 class MovementMethods:

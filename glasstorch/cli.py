@@ -16,13 +16,16 @@ import sys
 import traceback
 import types
 
-ALIASES = {"torch": "glasstorch", "d2l": "glasstorch.d2l", "torchvision": "glasstorch.vision"}
+ALIASES = {"torch": "glasstorch", "d2l": "glasstorch.d2l", "torchvision": "glasstorch.vision",
+           # the older d2lzh_pytorch package, under the names the study notes import it by
+           "d2lzh_pytorch": "glasstorch.d2l", "d2lzh1981": "glasstorch.d2l"}
 WHAT = {"d2l": "d2l helpers"}  # how the error names a missing top-level alias
 
 USAGE = """usage: glasstorch run script.py [args ...]
 
 Runs a PyTorch script on glasstorch, unmodified: `torch` and its submodules, `d2l`
-(`from d2l import torch as d2l`) and `torchvision` resolve to glasstorch.
+(`from d2l import torch as d2l`, and the older `d2lzh_pytorch`) and `torchvision` resolve
+to glasstorch.
 """
 
 

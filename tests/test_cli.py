@@ -212,3 +212,16 @@ def test_torchvision_resolves_to_glasstorch_vision(tmp_path):
     """)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "ToTensor()\nTrue (1, 4, 4)\ntorch.Size([4, 1, 4])\n"
+
+
+def test_the_older_d2lzh_pytorch_names_resolve_to_glasstorch_d2l(tmp_path):
+    """The study notes import the older package as d2lzh_pytorch (or d2lzh1981)."""
+    result = run(tmp_path, """
+        import sys
+        sys.path.append("/home/kesci/input/")
+        import d2lzh1981 as d2l
+        import d2lzh_pytorch
+        import glasstorch.d2l
+        print(d2l.train_ch5 is glasstorch.d2l.train_ch5, d2lzh_pytorch.FlattenLayer.__name__)
+    """)
+    assert result.stdout == "True FlattenLayer\n", result.stderr

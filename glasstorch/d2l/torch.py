@@ -109,7 +109,7 @@ def _plottable(values):
 def save_figure(name):
     """Save the current figure as name.png (in a terminal, where no window shows it)."""
     path = os.path.abspath(f"{name}.png")
-    _pyplot().savefig(path)
+    _pyplot().savefig(path, bbox_inches="tight")  # as the notebook shows it: no label cut off
     print(f"figure saved to {path}")
     return path
 

@@ -137,10 +137,10 @@ def run_script(name, tmp_path, monkeypatch):
     a fresh process would: the d2l helpers number their figures from 1."""
     import runpy
 
-    from glasstorch.d2l import gradient_descent
+    from glasstorch.d2l import torch as d2l
 
-    monkeypatch.setattr(gradient_descent, "_figures_shown", {})
-    gradient_descent.d2l.plt.close("all")  # a new process has no figure open yet
+    monkeypatch.setattr(d2l, "_figures_named", {})
+    d2l.plt.close("all")  # a new process has no figure open yet
     monkeypatch.chdir(tmp_path)
     return runpy.run_path(str(EXAMPLES / f"{name}.py"), run_name="__main__")
 

@@ -17,17 +17,9 @@ import numpy as np
 
 from . import torch as d2l
 
-_figures_shown = {}  # how many figures each helper has saved in this process: the N in NAME_N.png
-
-
 def _show(name):
-    """End the figure as a notebook cell would: in a terminal, save it as NAME_N.png and close it."""
-    if d2l._in_notebook():
-        return None
-    _figures_shown[name] = _figures_shown.get(name, 0) + 1
-    path = d2l.save_figure(f"{name}_{_figures_shown[name]}")
-    d2l.plt.close()
-    return path
+    """End the figure as a notebook cell would: in a terminal, save it as NAME_N.png."""
+    return d2l._finish_figure(d2l._numbered_figure_name(name))
 
 
 def _objective_beside_the_call():

@@ -20,38 +20,16 @@ from .torch import (
     Accumulator,
     Animator,
     Timer,
-    _in_notebook,
+    _finish_figure,
+    _numbered_figure_name,
     _pyplot,
     linreg,
     load_array,
-    save_figure,
     set_figsize,
     squared_loss,
 )
 
 AIRFOIL = os.path.join(os.path.dirname(__file__), "data", "airfoil_self_noise.dat")
-
-_figures_named = {}  # how many figures each helper has named in this process: N in NAME_N.png
-
-
-def _figure_name(name):
-    """A fresh file name for each training run's figure: train_ch7_1, train_ch7_2, ...
-    (the NAME_N.png of gradient_descent's figures; the Animator needs it before training)."""
-    _figures_named[name] = _figures_named.get(name, 0) + 1
-    return f"{name}_{_figures_named[name]}"
-
-
-def _finish_figure(name, fig=None):
-    """In a terminal, save the figure (the current one if None) as a PNG and close it."""
-    if _in_notebook():
-        return None
-    plt = _pyplot()
-    if fig is not None:
-        plt.figure(fig.number)
-    path = save_figure(name)
-    plt.close()
-    return path
-
 
 def evaluate_loss(net, data_iter, loss):
     """Evaluate the loss of a model on the given dataset."""
@@ -157,7 +135,7 @@ def _plot_losses(ls, num_epochs, name):
     plt.plot(np.linspace(0, num_epochs, len(ls)), ls)
     plt.xlabel("epoch")
     plt.ylabel("loss")
-    _finish_figure(_figure_name(name))
+    _finish_figure(_numbered_figure_name(name))
 
 
 # ---- chapter 11 of the current book (minibatch SGD, sec_minibatches) ----
@@ -183,7 +161,7 @@ def train_ch11(trainer_fn, states, hyperparams, data_iter, feature_dim, num_epoc
     loss = squared_loss
     # Train
     animator = Animator(xlabel="epoch", ylabel="loss", xlim=[0, num_epochs], ylim=[0.22, 0.35],
-                        name=_figure_name("train_ch11"))
+                        name=_numbered_figure_name("train_ch11"))
     n, timer = 0, Timer()
     for _ in range(num_epochs):
         for X, y in data_iter:
@@ -216,7 +194,7 @@ def train_concise_ch11(trainer_fn, hyperparams, data_iter, num_epochs=4):
     optimizer = trainer_fn(net.parameters(), **hyperparams)
     loss = nn.MSELoss(reduction="none")
     animator = Animator(xlabel="epoch", ylabel="loss", xlim=[0, num_epochs], ylim=[0.22, 0.35],
-                        name=_figure_name("train_concise_ch11"))
+                        name=_numbered_figure_name("train_concise_ch11"))
     n, timer = 0, Timer()
     for _ in range(num_epochs):
         for X, y in data_iter:

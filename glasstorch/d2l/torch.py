@@ -114,6 +114,28 @@ def save_figure(name):
     return path
 
 
+_figures_named = {}  # how many figures each helper has named in this process: N in NAME_N.png
+
+
+def _numbered_figure_name(name):
+    """A fresh file name for each figure a helper draws: show_trace_1, show_trace_2, ..."""
+    _figures_named[name] = _figures_named.get(name, 0) + 1
+    return f"{name}_{_figures_named[name]}"
+
+
+def _finish_figure(name, fig=None):
+    """End a figure (the current one if None) as a notebook cell would: in a terminal, save
+    it as name.png and close it, so that the next plot starts a fresh figure."""
+    if _in_notebook():
+        return None
+    plt = _pyplot()
+    if fig is not None:
+        plt.figure(fig.number)
+    path = save_figure(name)
+    plt.close()
+    return path
+
+
 # ---- timing and counting ----
 
 

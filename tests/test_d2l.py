@@ -135,6 +135,17 @@ def test_animator_in_a_terminal_prints_and_saves(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "curve.png").stat().st_size > 0
 
 
+def test_animator_without_a_legend_names_its_one_curve_by_the_ylabel(tmp_path, monkeypatch,
+                                                                     capsys):
+    monkeypatch.chdir(tmp_path)
+    animator = d2l.Animator(xlabel="epoch", ylabel="loss", xlim=[0, 2])  # as train_ch11
+    animator.add(0.5, (0.3,))
+    unnamed = d2l.Animator(xlabel="epoch")
+    unnamed.add(1, (0.9, 0.5))
+    assert capsys.readouterr().out.splitlines() == ["epoch 0.5: loss 0.3000",
+                                                    "epoch 1: y0 0.9000, y1 0.5000"]
+
+
 def test_plot_accepts_tensors_that_require_grad(tmp_path):
     x = glasstorch.arange(0, 3, 0.1)
     y = (x * x).requires_grad_()

@@ -384,7 +384,7 @@ class Animator:
         self.config_axes = lambda: set_axes(self.axes[0], xlabel, ylabel, xlim, ylim, xscale,
                                             yscale, legend)
         self.X, self.Y, self.fmts = None, None, fmts
-        self.legend, self.name = legend, name
+        self.legend, self.ylabel, self.name = legend, ylabel, name
 
     def add(self, x, y):
         """Add multiple data points into the figure."""
@@ -414,7 +414,8 @@ class Animator:
             self._report()
 
     def _report(self):
-        names = self.legend or [f"y{i}" for i in range(len(self.Y))]
+        names = self.legend or ([self.ylabel] if self.ylabel and len(self.Y) == 1 else
+                                [f"y{i}" for i in range(len(self.Y))])
         values = ", ".join(f"{name} {ys[-1]:.4f}" for name, ys in zip(names, self.Y) if ys)
         print(f"epoch {self.X[0][-1]:g}: {values}", flush=True)
         self.fig.savefig(f"{self.name}.png")

@@ -287,8 +287,8 @@ class Tensor(ArithmeticMethods, ElementwiseMethods, CompareMethods, ReduceMethod
                 f"{list(result._data.shape)}")
         if not _can_cast(result._data.dtype, self._data.dtype):
             raise RuntimeError(
-                f"result type {_type_word(result._data.dtype)} can't be cast to the desired "
-                f"output type {_type_word(self._data.dtype)}")
+                f"result type {dtypes.scalar_type_name(result._data.dtype)} can't be cast to the "
+                f"desired output type {dtypes.scalar_type_name(self._data.dtype)}")
         self._xp.copyto(self._data, result._data, casting="unsafe")
         self._version[0] += 1
         if result.grad_fn is not None:
@@ -352,7 +352,7 @@ class Tensor(ArithmeticMethods, ElementwiseMethods, CompareMethods, ReduceMethod
 
     def type(self, dtype=None, non_blocking=False):
         if dtype is None:
-            return "torch." + _type_word(self._data.dtype) + "Tensor"
+            return "torch." + dtypes.scalar_type_name(self._data.dtype) + "Tensor"
         if isinstance(dtype, str):
             dtype = _TYPE_NAMES[dtype]
         return self.to(dtype)
@@ -530,13 +530,7 @@ def _size_args(size):
     return tuple(size)
 
 
-def _type_word(np_dtype):
-    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool", "float32": "Float", "float64": "Double",
-            "float16": "Half"}[np_dtype.name]
-
-
-_TYPE_NAMES = {f"torch.{_type_word(d.np)}Tensor": d for d in dtypes.ALL}
+_TYPE_NAMES = {f"torch.{dtypes.scalar_type_name(d.np)}Tensor": d for d in dtypes.ALL}
 
 
 def _can_cast(source, target):

@@ -8,7 +8,7 @@ import numpy
 
 from . import dtypes
 from . import random as _random
-from ._tensor import Tensor, _size_args, _type_word
+from ._tensor import Tensor, _size_args
 from .device import move, to_device
 
 
@@ -218,7 +218,8 @@ def _random_float(draw, shape, dtype, device, requires_grad, kernel="normal_kern
     """Draw floats in float64 (or float32 directly) and cast to dtype."""
     dtype = _dtype(dtype)
     if not dtype.is_floating_point:  # torch's error names its C++ kernel and the dtype
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_word(dtype.np)}'")
+        name = dtypes.scalar_type_name(dtype)
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{name}'")
     native = dtype.np if dtype.np in (numpy.float32, numpy.float64) else numpy.float32
     return _finish(draw(shape, native).astype(dtype.np, copy=False), device,
                    requires_grad)

@@ -60,6 +60,16 @@ _NAMES = {d.name: d for d in ALL}
 _NAMES.update(half=half, float=float, double=double, short=short, int=int, long=long)
 
 
+_SCALAR_TYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+                      "uint8": "Byte", "bool": "Bool", "float32": "Float", "float64": "Double",
+                      "float16": "Half"}
+
+
+def scalar_type_name(dtype):
+    """torch's capitalised scalar-type name (Long, Float, ...) of a dtype or a numpy dtype."""
+    return _SCALAR_TYPE_NAMES[dtype.name]
+
+
 def _by_name(name):
     return _NAMES[name]
 

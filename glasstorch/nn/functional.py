@@ -17,7 +17,7 @@ from ..ops.linalg import _c_name as _c_type
 from ..ops.linalg import addmm
 from ..ops.nn_ops import BinaryCrossEntropy, NllLoss
 from ..ops.norm import BatchNorm, batch_norm_eval, normalize_last
-from ._interpolate import interpolate
+from ._interpolate import interpolate  # noqa: F401 (public: F.interpolate)
 from ._pad import pad  # noqa: F401 (public: F.pad)
 
 # ---- activations ----
@@ -271,8 +271,8 @@ def _check_conv(input, weight, bias, stride, padding, dilation, groups):
                            f"({' x '.join(map(str, spans))}). Kernel size can't be greater than "
                            "actual input size")
     if input.dtype != weight.dtype:
-        raise RuntimeError(f"expected scalar type {_type_word(input)} but found "
-                           f"{_type_word(weight)}")
+        raise RuntimeError(f"expected scalar type {dtypes.scalar_type_name(input.dtype)} but found "
+                           f"{dtypes.scalar_type_name(weight.dtype)}")
     if bias is not None and bias.dtype != input.dtype:
         raise RuntimeError(f"Input type ({_c_type(input)}) and bias type ({_c_type(bias)}) "
                            "should be the same")
@@ -668,7 +668,8 @@ def _rows_and_classes(input, target):
 
 def _check_classes(target, n_classes, ignore_index):
     if target.dtype != dtypes.int64:
-        raise RuntimeError(f"expected scalar type Long but found {_type_word(target)}")
+        raise RuntimeError("expected scalar type Long but found "
+                           f"{dtypes.scalar_type_name(target.dtype)}")
     valid = target != ignore_index
     bad = valid & ((target < 0) | (target >= n_classes))
     if bad.any():
@@ -787,12 +788,3 @@ def one_hot(tensor, num_classes=-1):
         raise RuntimeError("Class values must be smaller than num_classes.")
     classes = creation.arange(num_classes, device=tensor.device)
     return (tensor.unsqueeze(-1) == classes).long()
-
-
-# ---- helpers ----
-
-
-def _type_word(t):
-    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool", "float32": "Float", "float64": "Double",
-            "float16": "Half"}[t._data.dtype.name]

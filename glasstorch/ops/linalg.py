@@ -10,7 +10,6 @@ from .. import dtypes
 from ..autograd import function, grad_mode
 from ..autograd.function import Function
 from .operands import broadcast_shapes
-from .reduce import _type_word
 
 
 class Dot(Function):
@@ -222,8 +221,9 @@ def dot(a, b):
             f"have the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements "
             "respectively")
     if a._data.dtype != b._data.dtype:
+        names = [dtypes.scalar_type_name(t.dtype) for t in (a, b)]
         raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
-                           f"{_type_word(a)} and {_type_word(b)}")
+                           f"{names[0]} and {names[1]}")
     return Dot.apply(a, b)
 
 

@@ -239,7 +239,7 @@ class ReduceMethods:
         if not x.is_floating_point():
             raise RuntimeError(
                 "mean(): could not infer output dtype. Input dtype must be either a floating "
-                f"point or complex dtype. Got: {_type_word(x)}")
+                f"point or complex dtype. Got: {dtypes.scalar_type_name(x.dtype)}")
         given = dim is not None and dim != ()
         return Mean.apply(x, normalize_dims(dim if given else None, x.ndim), keepdim, given)
 
@@ -362,7 +362,7 @@ class ReduceMethods:
         if not x.is_floating_point():
             raise RuntimeError(
                 f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
-                f"Got {_type_word(x)}")
+                f"Got {dtypes.scalar_type_name(x.dtype)}")
         dims = normalize_dims(dim, x.ndim)
         if p in ("fro", 2, 2.0):
             return Norm.apply(x, dims, keepdim)
@@ -387,10 +387,3 @@ def _nonempty_dims(x, dim, name):
         if x.shape[d] == 0:
             raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     return dims
-
-
-def _type_word(t):
-    """torch's capitalised scalar-type name: Long, Float, Int, ..."""
-    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool", "float32": "Float", "float64": "Double",
-            "float16": "Half"}[t.dtype.name]

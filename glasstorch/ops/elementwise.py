@@ -226,10 +226,10 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return ReluBackward.apply(grad, y)
+        return ThresholdBackward.apply(grad, y)
 
 
-class ReluBackward(Function):
+class ThresholdBackward(Function):
     """grad where y > 0, else 0 (relu'(0) = 0, as in torch), as one node."""
 
     _primitive = True
@@ -248,7 +248,7 @@ class ReluBackward(Function):
     @staticmethod
     def backward(ctx, grad2):
         (positive,) = ctx.saved_tensors
-        return ReluBackward.apply(grad2, positive), None
+        return ThresholdBackward.apply(grad2, positive), None
 
 
 class Abs(Function):

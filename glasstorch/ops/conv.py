@@ -135,16 +135,27 @@ class Convolution(Function):
         kernel_size = weight.shape[2:]
         cols = _columns(xp, x, kernel_size, dilation, padding, stride)  # (C * K, N * L)
         ctx.args = (x.shape, stride, padding, dilation, groups)
+        blocks = output_size(x.shape[2:], kernel_size, dilation, padding, stride)
+        size = math.prod(blocks)  # L, the windows of one image
         # each group's channels are a contiguous run of rows of cols: split them off as a batch
         # dim and multiply (groups, O / groups, C / groups * K) @ (groups, C / groups * K, N * L)
-        cols = cols.reshape(groups, cols.shape[0] // groups, cols.shape[1])
-        w = weight.reshape(groups, out_channels // groups, cols.shape[1])
-        y = xp.matmul(w, cols).reshape(out_channels, n, *output_size(
-            x.shape[2:], kernel_size, dilation, padding, stride))
+        per_group = cols.shape[0] // groups
+        cols = cols.reshape(groups, per_group, n, size)
+        w = weight.reshape(groups, out_channels // groups, per_group)
+        if size >= 64:
+            # images big enough that one product per image keeps BLAS busy: it writes each
+            # image's (O, L) output in place, in torch's (N, O, ...) layout, with no copy
+            y = xp.matmul(w[:, None], cols.transpose(0, 2, 1, 3))  # (groups, N, O / groups, L)
+            y = y.transpose(1, 0, 2, 3).reshape(n, out_channels, *blocks)
+        else:  # small images: one large product over the whole batch, then (O, N) -> (N, O)
+            y = xp.matmul(w, cols.reshape(groups, per_group, n * size))
+            y = y.reshape(groups, out_channels // groups, n, size).transpose(2, 0, 1, 3)
+            y = xp.ascontiguousarray(y).reshape(n, out_channels, *blocks)
         if bias is not None:
-            y += bias.reshape(out_channels, *(1,) * (y.ndim - 1))
-        ctx.save_for_backward(x, weight, cols if ctx.needs_input_grad[1] else None)
-        return xp.ascontiguousarray(y.swapaxes(0, 1))  # (O, N, ...) -> torch's (N, O, ...)
+            y += bias.reshape(out_channels, *(1,) * (y.ndim - 2))
+        cols = cols.reshape(groups, per_group, n * size) if ctx.needs_input_grad[1] else None
+        ctx.save_for_backward(x, weight, cols)
+        return y
 
     @staticmethod
     def backward(ctx, grad):

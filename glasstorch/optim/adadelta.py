@@ -1,7 +1,14 @@
 """Adadelta: Adagrad without a global step size, from two running averages. See torch.optim.Adadelta."""
 
 from ..creation import zeros_like
-from .optimizer import Optimizer, _check_lr, _new_step, _steps_as_tensors, _to_float
+from .optimizer import (
+    Optimizer,
+    _check_lr,
+    _gradient,
+    _new_step,
+    _steps_as_tensors,
+    _to_float,
+)
 
 __all__ = ["Adadelta"]
 
@@ -60,9 +67,7 @@ class Adadelta(Optimizer):
                 state["step"]._data += 1
 
                 xp, theta = p._xp, p._data
-                grad = -p.grad._data if group["maximize"] else p.grad._data
-                if weight_decay != 0:
-                    grad = grad + weight_decay * theta  # a new array: p.grad stays as it is
+                grad = _gradient(p, group, weight_decay)
                 v, u = state["square_avg"]._data, state["acc_delta"]._data
                 v *= rho
                 v += (1 - rho) * grad * grad

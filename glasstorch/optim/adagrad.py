@@ -1,7 +1,14 @@
 """Adagrad: per-coordinate step sizes from summed squared gradients. See torch.optim.Adagrad."""
 
 from ..creation import full_like
-from .optimizer import Optimizer, _check_lr, _new_step, _steps_as_tensors, _to_float
+from .optimizer import (
+    Optimizer,
+    _check_lr,
+    _gradient,
+    _new_step,
+    _steps_as_tensors,
+    _to_float,
+)
 
 __all__ = ["Adagrad"]
 
@@ -72,9 +79,7 @@ class Adagrad(Optimizer):
                 t = state["step"].item()
 
                 xp, theta = p._xp, p._data
-                grad = -p.grad._data if group["maximize"] else p.grad._data
-                if weight_decay != 0:
-                    grad = grad + weight_decay * theta  # a new array: p.grad stays as it is
+                grad = _gradient(p, group, weight_decay)
                 clr = lr / (1 + (t - 1) * lr_decay)
                 s = state["sum"]._data
                 s += grad * grad

@@ -3,7 +3,7 @@
 from .. import dtypes
 from .._tensor import Tensor
 from ..creation import tensor, zeros_like
-from .optimizer import Optimizer, _to_float
+from .optimizer import Optimizer, _gradient, _to_float
 
 __all__ = ["Adam"]
 
@@ -75,12 +75,7 @@ class Adam(Optimizer):
                 t = state["step"].item()
 
                 xp, theta = p._xp, p._data
-                grad = -p.grad._data if group["maximize"] else p.grad._data
-                if weight_decay != 0:
-                    if group["decoupled_weight_decay"]:
-                        theta *= 1 - lr * weight_decay
-                    else:
-                        grad = grad + weight_decay * theta
+                grad = _gradient(p, group, weight_decay, lr)
                 m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
                 m += (1 - beta1) * (grad - m)  # torch's lerp_: m + (1 - β₁)(g - m)
                 v *= beta2

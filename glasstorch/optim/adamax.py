@@ -1,7 +1,14 @@
 """Adamax: Adam with an infinity-norm second moment. See torch.optim.Adamax."""
 
 from ..creation import zeros_like
-from .optimizer import Optimizer, _check_lr, _new_step, _steps_as_tensors, _to_float
+from .optimizer import (
+    Optimizer,
+    _check_lr,
+    _gradient,
+    _new_step,
+    _steps_as_tensors,
+    _to_float,
+)
 
 __all__ = ["Adamax"]
 
@@ -63,9 +70,7 @@ class Adamax(Optimizer):
                 t = state["step"].item()
 
                 xp, theta = p._xp, p._data
-                grad = -p.grad._data if group["maximize"] else p.grad._data
-                if weight_decay != 0:
-                    grad = grad + weight_decay * theta  # a new array: p.grad stays as it is
+                grad = _gradient(p, group, weight_decay)
                 m, u = state["exp_avg"]._data, state["exp_inf"]._data
                 m += (1 - beta1) * (grad - m)  # torch's lerp_
                 u *= beta2

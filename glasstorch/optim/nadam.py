@@ -2,7 +2,14 @@
 
 from .._tensor import Tensor
 from ..creation import zeros_like
-from .optimizer import Optimizer, _check_lr, _new_step, _steps_as_tensors, _to_float
+from .optimizer import (
+    Optimizer,
+    _check_lr,
+    _gradient,
+    _new_step,
+    _steps_as_tensors,
+    _to_float,
+)
 
 __all__ = ["NAdam"]
 
@@ -81,12 +88,7 @@ class NAdam(Optimizer):
                 t = state["step"].item()
 
                 xp, theta = p._xp, p._data
-                grad = -p.grad._data if group["maximize"] else p.grad._data
-                if weight_decay != 0:
-                    if group["decoupled_weight_decay"]:
-                        theta *= 1 - lr * weight_decay
-                    else:
-                        grad = grad + weight_decay * theta  # a new array: p.grad stays as it is
+                grad = _gradient(p, group, weight_decay, lr)
                 mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
                 mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
                 state["mu_product"]._data *= mu  # in the step dtype, as torch rounds it

@@ -206,6 +206,19 @@ def _typename(obj):
     return name if module in ("", "builtins") else f"{module}.{name}"
 
 
+def _gradient(p, group, weight_decay, lr=0.0):
+    """The gradient array θ steps against: ∇θ (negated for maximize), plus weight_decay·θ
+    (L2 regularisation; a new array, p.grad stays as it is). With decoupled weight decay
+    (AdamW, and NAdam/RAdam when asked) θ itself shrinks by lr·weight_decay instead."""
+    grad = -p.grad._data if group["maximize"] else p.grad._data
+    if weight_decay != 0:
+        if group.get("decoupled_weight_decay"):
+            p._data *= 1 - lr * weight_decay
+        else:
+            grad = grad + weight_decay * p._data
+    return grad
+
+
 def _to_float(value):
     """A hyperparameter as a Python float: numpy scalars would upcast float32 arrays."""
     return value.item() if isinstance(value, Tensor) else float(value)

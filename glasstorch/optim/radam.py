@@ -1,7 +1,14 @@
 """RAdam: Adam with a rectified, warmed-up adaptive step. See torch.optim.RAdam."""
 
 from ..creation import zeros_like
-from .optimizer import Optimizer, _check_lr, _new_step, _steps_as_tensors, _to_float
+from .optimizer import (
+    Optimizer,
+    _check_lr,
+    _gradient,
+    _new_step,
+    _steps_as_tensors,
+    _to_float,
+)
 
 __all__ = ["RAdam"]
 
@@ -73,12 +80,7 @@ class RAdam(Optimizer):
                 t = state["step"].item()
 
                 xp, theta = p._xp, p._data
-                grad = -p.grad._data if group["maximize"] else p.grad._data
-                if weight_decay != 0:
-                    if group["decoupled_weight_decay"]:
-                        theta *= 1 - lr * weight_decay
-                    else:
-                        grad = grad + weight_decay * theta  # a new array: p.grad stays as it is
+                grad = _gradient(p, group, weight_decay, lr)
                 m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
                 m += (1 - beta1) * (grad - m)  # torch's lerp_
                 v *= beta2

@@ -1,7 +1,14 @@
 """RMSprop: steps scaled by a running average of squared gradients. See torch.optim.RMSprop."""
 
 from ..creation import zeros_like
-from .optimizer import Optimizer, _check_lr, _new_step, _steps_as_tensors, _to_float
+from .optimizer import (
+    Optimizer,
+    _check_lr,
+    _gradient,
+    _new_step,
+    _steps_as_tensors,
+    _to_float,
+)
 
 __all__ = ["RMSprop"]
 
@@ -75,9 +82,7 @@ class RMSprop(Optimizer):
                 state["step"]._data += 1
 
                 xp, theta = p._xp, p._data
-                grad = -p.grad._data if group["maximize"] else p.grad._data
-                if weight_decay != 0:
-                    grad = grad + weight_decay * theta  # a new array: p.grad stays as it is
+                grad = _gradient(p, group, weight_decay)
                 v = state["square_avg"]._data
                 v *= alpha
                 v += (1 - alpha) * grad * grad

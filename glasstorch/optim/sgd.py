@@ -1,7 +1,7 @@
 """Stochastic gradient descent, optionally with momentum. See torch.optim.SGD."""
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, _to_float
+from .optimizer import Optimizer, _gradient, _to_float
 
 __all__ = ["SGD"]
 
@@ -42,9 +42,7 @@ class SGD(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                grad = -p.grad._data if group["maximize"] else p.grad._data
-                if weight_decay != 0:
-                    grad = grad + weight_decay * p._data  # a new array: p.grad stays as it is
+                grad = _gradient(p, group, weight_decay)
                 if momentum != 0:
                     state = self.state[p]
                     buf = state.get("momentum_buffer")

@@ -119,11 +119,13 @@ class Fold(Function):
 
 
 class Convolution(Function):
-    """Cross-correlation of (N, C, *size) with (O, C / groups, *kernel): im2col, then one matmul.
+    """Cross-correlation of (N, C, *size) with (O, C / groups, *kernel): im2col, then matmul.
 
-    One node, as torch's ConvolutionBackward0, because its input gradient has a cheaper form
-    than fold(Wᵀ @ grad): for stride 1 it is itself a convolution, of grad with the flipped,
-    transposed weight.
+    The columns hold the windows of the whole batch, (C * K, N * L), so that the product with
+    the (O, C * K) weight is one large BLAS call, or one per image for large images. The
+    weight's gradient is the same product with grad, the input's is fold(Wᵀ @ grad), or for a
+    'same' convolution with stride 1 itself a convolution of grad with the flipped, transposed
+    weight. One node, as torch's ConvolutionBackward0.
     """
 
     _primitive = True
@@ -170,7 +172,8 @@ class Convolution(Function):
         rows = grad.transpose(0, 1).reshape(groups, o // groups, n * blocks)
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
-            if all(s == 1 for s in stride) and all(lo + hi == t for (lo, hi), t in zip(padding, spans)):
+            same = all(lo + hi == t for (lo, hi), t in zip(padding, spans))  # output size = input's
+            if same and all(s == 1 for s in stride):
                 # each input pixel gets, from every output it fed, the weight that joined them:
                 # a convolution of grad (padded by the rest of the span) with the weight flipped
                 # in space and with in/out channels swapped within each group. Only where the

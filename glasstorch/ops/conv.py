@@ -78,7 +78,7 @@ class Unfold(Function):
     @staticmethod
     def backward(ctx, grad):
         size, kernel_size, dilation, padding, stride = ctx.args
-        return Fold.apply(grad, size, kernel_size, dilation, padding, stride), None, None, None, None
+        return Fold.apply(grad, size, kernel_size, dilation, padding, stride), *(None,) * 4
 
 
 class Fold(Function):

@@ -766,6 +766,8 @@ GRAD_FN_CASES = {
     "flip": lambda lib, x: x.flip(0),
     "add_": lambda lib, x: (x * 1).add_(1),
     "mul_": lambda lib, x: (x * 1).mul_(x),
+    "number_over_tensor": lambda lib, x: 2.5 / x,
+    "reciprocal": lambda lib, x: x.reciprocal(),
     "relu_backward": lambda lib, x: lib.autograd.grad((x.relu() ** 2).sum(), x,
                                                       create_graph=True)[0],
     "sigmoid_backward": lambda lib, x: lib.autograd.grad(x.sigmoid().sum(), x,

@@ -326,3 +326,11 @@ def test_meshgrid_warning_and_errors_match_torch(torch):
         with pytest.raises(RuntimeError) as ours:
             call(glasstorch)
         assert str(ours.value).split(":")[0] == str(theirs.value).split(":")[0]
+
+
+def test_number_over_tensor_rounds_as_torch(torch):
+    """2.5 / x is reciprocal(x) * 2.5 in torch: float32 results equal to the last bit."""
+    values = np.linspace(0.1, 9.7, 97, dtype=np.float32)
+    ours = (2.5 / glasstorch.tensor(values)).numpy()
+    theirs = (2.5 / torch.tensor(values)).numpy()
+    np.testing.assert_array_equal(ours, theirs)

@@ -74,6 +74,21 @@ class Div(Function):
         return grad_a, grad_b
 
 
+class Reciprocal(Function):
+    _primitive = True
+
+    @staticmethod
+    def forward(ctx, x):
+        y = 1 / x
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return -grad * (y * y)
+
+
 class Neg(Function):
     _primitive = True
 
@@ -221,6 +236,8 @@ class ArithmeticMethods:
     def __rmul__(self, other): return Mul.apply(*binary_operands(other, self))
     def __truediv__(self, other): return self.div(other)
     def __rtruediv__(self, other):
+        if type(other) in (int, float):  # 2 / x is reciprocal(x) * 2 in torch: same rounding
+            return self.reciprocal() * other
         return _true_divide(other, self)
     def __floordiv__(self, other): return self.floor_divide(other)
     def __rfloordiv__(self, other): return FloorDivide.apply(*binary_operands(other, self))
@@ -286,7 +303,7 @@ class ArithmeticMethods:
         return Pow.apply(base, exponent)
 
     def square(self): return self.pow(2)  # bool squares to int64, as in torch
-    def reciprocal(self): return 1 / self
+    def reciprocal(self): return Reciprocal.apply(self._as_float())
     def neg(self): return Neg.apply(self)
     negative = neg
 

@@ -3,6 +3,13 @@
 `import glasstorch as torch` and write PyTorch.
 """
 
+import warnings as _warnings
+
+# log(0), 1/0, exp(1000): numpy warns ("divide by zero encountered in log"), torch silently
+# gives -inf, inf, nan. Silence numpy's floating-point warnings raised inside glasstorch only;
+# numpy code of the user's own still warns.
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"glasstorch(\.|$)")
+
 from . import autograd, cuda, dtypes
 from ._tensor import Size, Tensor
 from ._tensor_str import get_printoptions, set_printoptions

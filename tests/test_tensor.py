@@ -708,3 +708,23 @@ def test_hash_and_identity(torch):
     assert table[a] == "a" and table[b] == "b"
     assert isinstance(a == b, glasstorch.Tensor)
     assert glasstorch.is_tensor(a) and not glasstorch.is_tensor([1.0])
+
+
+def test_no_numpy_floating_point_warnings_from_glasstorch_ops_but_from_user_numpy():
+    """torch is silent on log(0), 1/0, exp(1000), sqrt(-1); the user's own numpy still warns."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import numpy as np
+        import glasstorch as torch
+        x = torch.tensor([0.0, -1.0, 1000.0])
+        y = [x.log(), 1 / x, x / 0, x.exp(), x.sqrt(), x.rsqrt(), x ** -1, x.reciprocal()]
+        y[0].sum()
+        np.log(np.zeros(1))
+    """)
+    result = subprocess.run([sys.executable, "-W", "default", "-c", script], capture_output=True,
+                            text=True, check=True)
+    lines = [line for line in result.stderr.splitlines() if "Warning" in line]
+    assert len(lines) == 1 and "divide by zero encountered in log" in lines[0], result.stderr

@@ -5,11 +5,6 @@
 
 import warnings as _warnings
 
-# log(0), 1/0, exp(1000): numpy warns ("divide by zero encountered in log"), torch silently
-# gives -inf, inf, nan. Silence numpy's floating-point warnings raised inside glasstorch only;
-# numpy code of the user's own still warns.
-_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"glasstorch(\.|$)")
-
 from . import autograd, cuda, dtypes
 from ._tensor import Size, Tensor
 from ._tensor_str import get_printoptions, set_printoptions
@@ -180,3 +175,9 @@ from . import optim
 from . import utils
 from . import distributions
 from . import nn
+
+
+# log(0), 1/0, exp(1000): numpy warns ("divide by zero encountered in log"), torch silently
+# gives -inf, inf, nan. Silence numpy's floating-point warnings raised inside glasstorch only;
+# numpy code of the user's own still warns.
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"glasstorch(\.|$)")

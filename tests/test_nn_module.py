@@ -2,6 +2,7 @@
 
 import copy
 import pickle
+import warnings
 from collections import OrderedDict
 
 import numpy as np
@@ -628,3 +629,85 @@ def test_repr_with_none_child_and_multiline_extra_repr(torch):
     assert repr(net) == repr(tnet)
     assert list(net.state_dict()) == list(tnet.state_dict())
     assert [n for n, _ in net.named_modules()] == [n for n, _ in tnet.named_modules()]
+
+
+# ---- backward hooks ----
+
+
+def _gradients_seen_by_hooks(lib, make_net, input_requires_grad=True):
+    """What the full backward (pre-)hooks of every submodule see, and the input's gradient."""
+    lib.manual_seed(0)
+    net = make_net(lib)
+    for p, value in zip(net.parameters(), _fixed_values(net)):
+        with lib.no_grad():
+            p.copy_(lib.tensor(value))
+    seen = []
+
+    def values(grads):
+        return [None if g is None else np.round(g.detach().numpy(), 5).tolist() for g in grads]
+
+    for name, module in net.named_modules():
+        module.register_full_backward_pre_hook(
+            lambda m, go, name=name: seen.append(("pre", name, values(go))))
+        module.register_full_backward_hook(
+            lambda m, gi, go, name=name: seen.append(("full", name, values(gi), values(go))))
+    x = lib.tensor(np.linspace(-1, 1, 2 * 1 * 5 * 5, dtype=np.float32).reshape(2, 1, 5, 5),
+                   requires_grad=input_requires_grad)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the no-input-requires-grad warning, tested below
+        (net(x) ** 2).sum().backward()
+    return seen, None if x.grad is None else x.grad.numpy()
+
+
+def _fixed_values(net):
+    rng = np.random.default_rng(0)
+    return [rng.uniform(-0.5, 0.5, tuple(p.shape)).astype(np.float32) for p in net.parameters()]
+
+
+def _small_cnn(lib):
+    nn = lib.nn
+    return nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.Flatten(),
+                         nn.Sequential(nn.Linear(50, 4), nn.Tanh()), nn.Linear(4, 1))
+
+
+@pytest.mark.parametrize("input_requires_grad", [True, False])
+def test_full_backward_hooks_see_torchs_gradients(torch, input_requires_grad):
+    ours, our_grad = _gradients_seen_by_hooks(glasstorch, _small_cnn, input_requires_grad)
+    theirs, their_grad = _gradients_seen_by_hooks(torch, _small_cnn, input_requires_grad)
+    assert ours == theirs
+    assert len(ours) == 2 * 8  # a pre-hook and a hook for each of the 8 modules
+    if input_requires_grad:
+        np.testing.assert_allclose(our_grad, their_grad, rtol=1e-5)
+
+
+def test_backward_hooks_can_replace_gradients_and_be_removed(torch):
+    def run(lib):
+        lin = lib.nn.Linear(3, 2)
+        with lib.no_grad():
+            lin.weight.copy_(lib.tensor([[1., 2., 3.], [4., 5., 6.]]))
+        pre = lin.register_full_backward_pre_hook(lambda m, go: (go[0] * 2,))
+        full = lin.register_full_backward_hook(lambda m, gi, go: (gi[0] + 1,))
+        x = lib.tensor([[1., 2., 3.]], requires_grad=True)
+        lin(x).sum().backward()
+        first = x.grad.tolist()
+        pre.remove()
+        full.remove()
+        x.grad = None
+        lin(x).sum().backward()
+        return first, x.grad.tolist(), lin.weight.grad.tolist()
+
+    assert run(glasstorch) == run(torch)
+
+
+def test_backward_hook_errors_and_warning_match_torch(torch):
+    for lib in (glasstorch, torch):
+        lin = lib.nn.Linear(3, 2)
+        lin.register_full_backward_hook(lambda m, gi, go: (gi[0], gi[0]))
+        with pytest.raises(RuntimeError, match="Backward hook returned an invalid number of "
+                                               "grad_input, got 2, but expected 1"):
+            lin(lib.ones(1, 3, requires_grad=True)).sum().backward()
+        lin = lib.nn.Linear(3, 2)
+        lin.register_full_backward_hook(lambda m, gi, go: None)
+        with pytest.warns(UserWarning, match="Full backward hook is firing when gradients are "
+                                             "computed with respect to module outputs"):
+            lin(lib.ones(1, 3)).sum().backward()

@@ -11,14 +11,17 @@ A .pt file is a zip archive (stored, not compressed):
     archive/version       b"3\\n"
 
 Loading never runs code from the file: the unpickler knows a short list of globals (the
-ones torch.load(weights_only=True) allows) and refuses every other one.
+ones torch.load(weights_only=True) allows) and refuses every other one. With
+weights_only=False it also knows nn.Module classes, so that a whole saved model loads.
 """
 
 import collections
+import importlib
 import io
 import os
 import pickle
 import secrets
+import sys
 import typing
 import zipfile
 
@@ -333,6 +336,49 @@ class _Unpickler(pickle._Unpickler):
         return self.read_storage(storage_type.dtype, str(key), str(location), numel)
 
 
+class _ModelUnpickler(_Unpickler):
+    """weights_only=False: a whole saved model loads too. Besides _ALLOWED, the file may name
+    nn.Module classes (and set their state): glasstorch's own, PyTorch's (looked up under
+    `glasstorch.`, the same module layout) and the user's, from modules already imported.
+    Nothing else is called and nothing new is imported, so the file still runs no code of
+    its own (torch.load with weights_only=False would run any)."""
+
+    dispatch: typing.ClassVar[dict] = dict(_Unpickler.dispatch)
+
+    def load_build(self):
+        target = self.stack[-2]
+        if not isinstance(target, _module_class()):
+            return _Unpickler.load_build(self)
+        return pickle._Unpickler.load_build(self)
+
+    dispatch[pickle.BUILD[0]] = load_build
+
+    def find_class(self, module, name):
+        if (module, name) in _ALLOWED:
+            return _ALLOWED[(module, name)]
+        if module == "torch" or module.startswith("torch."):
+            module = "glasstorch" + module[len("torch"):]
+        if module == "glasstorch" or module.startswith("glasstorch."):
+            try:
+                importlib.import_module(module)  # glasstorch's own modules only
+            except ImportError:
+                raise pickle.UnpicklingError(
+                    f"glasstorch has no {module}.{name}, which the file needs") from None
+        found = getattr(sys.modules.get(module), name, None)
+        if isinstance(found, type) and issubclass(found, _module_class()):
+            return found
+        if found is None and module.startswith("glasstorch"):
+            raise pickle.UnpicklingError(
+                f"glasstorch has no {module}.{name}, which the file needs")
+        return _Unpickler.find_class(self, module, name)  # refused, with the reason
+
+
+def _module_class():
+    from .nn import Module
+
+    return Module
+
+
 def _location(location, map_location):
     """Where a storage saved at `location` goes (torch's map_location rules, minus callables)."""
     if map_location is None:
@@ -350,15 +396,18 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
          **pickle_load_args):
     """Read an object written by save or torch.save. See torch.load.
 
-    `weights_only=False` is accepted but changes nothing: glasstorch never unpickles code.
+    With weights_only=True (the default) only tensors, state_dicts and plain Python values
+    load; weights_only=False also loads a whole saved model (its nn.Module classes), but,
+    unlike torch, still calls nothing else a file names.
     """
+    unpickler = _Unpickler if weights_only is None or weights_only else _ModelUnpickler
     if isinstance(f, (str, os.PathLike)):
         with open(f, "rb") as file:
-            return _load_file(file, map_location)
-    return _load_file(f, map_location)
+            return _load_file(file, map_location, unpickler)
+    return _load_file(f, map_location, unpickler)
 
 
-def _load_file(file, map_location):
+def _load_file(file, map_location, unpickler=_Unpickler):
     if not zipfile.is_zipfile(file):
         raise RuntimeError(
             "glasstorch.load reads the zip-based format of torch.save (PyTorch >= 1.6); this "
@@ -393,7 +442,7 @@ def _load_file(file, map_location):
             return storages[key]
 
         with archive.open(pickles[0]) as pickled:
-            return _Unpickler(pickled, read_storage).load()
+            return unpickler(pickled, read_storage).load()
 
 
 def _read_if_present(archive, name):

@@ -286,3 +286,72 @@ def test_torch_state_dict_metadata_is_kept(tmp_path, torch):
     assert list(loaded) == list(net.state_dict())
     assert loaded._metadata == net.state_dict()._metadata
     assert_same(loaded["1.num_batches_tracked"], net.state_dict()["1.num_batches_tracked"])
+
+
+# ---- whole models, weights_only=False ----
+
+
+def _cnn(lib):
+    nn = lib.nn
+    return nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.BatchNorm2d(2), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(2 * 4 * 4, 3))
+
+
+def test_a_whole_model_saved_by_glasstorch_loads_with_weights_only_false(tmp_path):
+    net = _cnn(glasstorch)
+    net(glasstorch.randn(4, 1, 8, 8))  # running statistics away from their start
+    glasstorch.save(net, tmp_path / "net.pt")
+    loaded = glasstorch.load(tmp_path / "net.pt", weights_only=False)
+    assert repr(loaded) == repr(net)
+    x = glasstorch.randn(5, 1, 8, 8)
+    for mode in ("train", "eval"):
+        getattr(net, mode)()
+        getattr(loaded, mode)()
+        assert glasstorch.equal(loaded(x), net(x))
+    with pytest.raises(pickle.UnpicklingError, match="refused the global "
+                                                     "glasstorch.nn.modules.container.Sequential"):
+        glasstorch.load(tmp_path / "net.pt")  # weights_only=True by default, as in torch
+
+
+def test_a_whole_model_saved_by_torch_loads_into_glasstorch_classes(torch, tmp_path):
+    net = _cnn(torch)
+    net(torch.randn(4, 1, 8, 8))
+    torch.save(net, tmp_path / "net.pt")
+    loaded = glasstorch.load(tmp_path / "net.pt", weights_only=False)
+    assert isinstance(loaded, glasstorch.nn.Sequential)
+    assert isinstance(loaded[0].weight, glasstorch.nn.Parameter)
+    x = np.random.default_rng(0).standard_normal((5, 1, 8, 8)).astype(np.float32)
+    for mode in ("train", "eval"):
+        getattr(net, mode)()
+        getattr(loaded, mode)()
+        np.testing.assert_allclose(loaded(glasstorch.tensor(x)).detach().numpy(),
+                                   net(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_a_torch_class_glasstorch_lacks_is_named(torch, tmp_path):
+    torch.save(torch.nn.GRU(2, 3), tmp_path / "gru.pt")
+    with pytest.raises(pickle.UnpicklingError, match="glasstorch has no "
+                                                     "glasstorch.nn.modules.rnn.GRU"):
+        glasstorch.load(tmp_path / "gru.pt", weights_only=False)
+
+
+class TwoLayers(glasstorch.nn.Module):  # a user's model class, importable where it is loaded
+    def __init__(self):
+        super().__init__()
+        self.hidden = glasstorch.nn.Linear(3, 4)
+        self.out = glasstorch.nn.Linear(4, 1)
+
+    def forward(self, x):
+        return self.out(self.hidden(x).relu())
+
+
+def test_a_users_model_class_loads_and_other_globals_stay_refused(tmp_path):
+    net = TwoLayers()
+    glasstorch.save(net, tmp_path / "net.pt")
+    loaded = glasstorch.load(tmp_path / "net.pt", weights_only=False)
+    assert type(loaded) is TwoLayers
+    x = glasstorch.randn(2, 3)
+    assert glasstorch.equal(loaded(x), net(x))
+    glasstorch.save({"f": glasstorch.save}, tmp_path / "function.pt")  # not a Module class
+    with pytest.raises(pickle.UnpicklingError, match="refused the global"):
+        glasstorch.load(tmp_path / "function.pt", weights_only=False)

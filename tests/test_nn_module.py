@@ -711,3 +711,31 @@ def test_backward_hook_errors_and_warning_match_torch(torch):
         with pytest.warns(UserWarning, match="Full backward hook is firing when gradients are "
                                              "computed with respect to module outputs"):
             lin(lib.ones(1, 3)).sum().backward()
+
+
+def test_buffer_assignment_registers_a_buffer_as_torch(torch):
+    def run(lib):
+        class Net(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.kept = lib.nn.Buffer(lib.ones(2))
+                self.scratch = lib.nn.Buffer(lib.zeros(1), persistent=False)
+
+        net = Net()
+        before = (list(net.state_dict()), [n for n, _ in net.named_buffers()],
+                  type(net.kept).__name__, net.kept.tolist())
+        net.kept = lib.zeros(3)  # a plain tensor now replaces the buffer
+        buffer = lib.nn.Buffer(lib.ones(1), persistent=False)
+        return before, net.state_dict()["kept"].tolist(), buffer.persistent, repr(lib.nn.Buffer())
+
+    assert run(glasstorch) == run(torch)
+
+
+def test_buffer_before_init_is_refused_as_torch(torch):
+    for lib in (glasstorch, torch):
+        class Early(lib.nn.Module):
+            def __init__(self):
+                self.x = lib.nn.Buffer(lib.ones(1))
+
+        with pytest.raises(AttributeError, match=r"cannot assign buffer before Module.__init__"):
+            Early()

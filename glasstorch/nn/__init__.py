@@ -26,4 +26,4 @@ from .modules.pooling import (
     MaxPool1d, MaxPool2d,
 )
 from .modules.upsampling import Upsample
-from .parameter import Parameter, UninitializedParameter
+from .parameter import Buffer, Parameter, UninitializedParameter

@@ -4,6 +4,23 @@ from .. import creation
 from .._tensor import Tensor, _init
 
 
+class Buffer(Tensor):
+    """A tensor a Module registers as a buffer when it is assigned to one of its attributes
+    (`self.running_mean = nn.Buffer(torch.zeros(3))`); persistent=False keeps it out of the
+    state_dict. The module stores it as a plain tensor. See torch.nn.Buffer."""
+
+    __slots__ = ("persistent",)
+
+    def __init__(self, data=None, *, persistent=True):
+        if data is None:
+            data = creation.empty(0)
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Buffer(): argument 'data' must be Tensor, not "
+                            f"{type(data).__name__}")
+        _init(self, data._data)
+        self.persistent = persistent
+
+
 class Parameter(Tensor):
     """A leaf Tensor that requires grad by default; assigning one to a Module registers it.
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from ..._tensor import Tensor, parse_to_args
 from ...autograd import no_grad
-from ..parameter import Parameter, is_lazy
+from ..parameter import Buffer, Parameter, is_lazy
 from ._backward_hooks import BackwardHook
 
 
@@ -161,6 +161,11 @@ class Module:
                 raise TypeError(f"cannot assign '{_typename(value)}' as parameter '{name}' "
                                 "(torch.nn.Parameter or None expected)")
             self.register_parameter(name, value)
+        elif isinstance(value, Buffer):
+            if params is None:
+                raise AttributeError("cannot assign buffer before Module.__init__() call")
+            self._remove_name(name, self.__dict__, self._parameters, self._modules)
+            self.register_buffer(name, Tensor._wrap(value._data), value.persistent)
         elif isinstance(value, Module):
             if self.__dict__.get("_modules") is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")

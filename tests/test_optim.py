@@ -581,3 +581,29 @@ def test_step_counts_as_an_in_place_change(torch):
             backward_after_step(lib)
         caught.append(str(info.value))
     assert "modified by an inplace operation" in caught[0]
+
+
+def test_step_hooks_run_around_every_optimizers_step_as_torch(torch):
+    def run(lib, make):
+        p = lib.nn.Parameter(lib.ones(2))
+        opt = make(lib, [p])
+        log = []
+        pre = opt.register_step_pre_hook(
+            lambda o, args, kwargs: log.append(("pre", args[0] is o, kwargs, p.tolist())))
+        opt.register_step_post_hook(
+            lambda o, args, kwargs: log.append(("post", args[0] is o, kwargs, p.tolist())))
+        p.grad = lib.ones(2)
+        opt.step()
+        pre.remove()
+        opt.step()
+        opt.register_step_pre_hook(lambda o, args, kwargs: 5)
+        with pytest.raises(RuntimeError, match=r"must return None or a tuple of \(new_args, "
+                                               r"new_kwargs\), but got 5"):
+            opt.step()
+        return [(kind, same, kwargs, [round(v, 6) for v in values])
+                for kind, same, kwargs, values in log]
+
+    makers = [lambda lib, ps: lib.optim.SGD(ps, lr=0.1), lambda lib, ps: lib.optim.AdamW(ps),
+              lambda lib, ps: lib.optim.RMSprop(ps)]
+    for make in makers:
+        assert run(glasstorch, make) == run(torch, make)

@@ -7,8 +7,9 @@ parameters' arrays in place (`p._data`): no graph is recorded and no Tensor wrap
 which keeps a step cheap for the many small tensors of a model.
 """
 
+import functools
 import warnings
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from copy import deepcopy
 from itertools import chain
 
@@ -16,6 +17,7 @@ from .. import dtypes
 from .._tensor import Tensor
 from ..autograd import enable_grad
 from ..creation import tensor
+from ..nn.modules.module import RemovableHandle
 
 __all__ = ["Optimizer", "required"]
 
@@ -30,10 +32,39 @@ class _RequiredParameter:
 required = _RequiredParameter()
 
 
+def _with_step_hooks(step):
+    """step, running the optimizer's step pre-hooks before it and its post-hooks after it."""
+    @functools.wraps(step)
+    def step_with_hooks(*args, **kwargs):
+        self = args[0]
+        for hook in list(self._optimizer_step_pre_hooks.values()):
+            result = hook(self, args, kwargs)  # args holds the optimizer itself, as in torch
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(f"{step} must return None or a tuple of (new_args, "
+                                       f"new_kwargs), but got {result}.")
+                args, kwargs = result
+        out = step(*args, **kwargs)
+        for hook in list(self._optimizer_step_post_hooks.values()):
+            hook(self, args, kwargs)
+        return out
+
+    step_with_hooks.hooked = True
+    return step_with_hooks
+
+
 class Optimizer:
     """Holds param_groups (dicts of params and options) and state (a dict per parameter)."""
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None and not getattr(step, "hooked", False):
+            cls.step = _with_step_hooks(step)
+
     def __init__(self, params, defaults):
+        self._optimizer_step_pre_hooks = OrderedDict()
+        self._optimizer_step_post_hooks = OrderedDict()
         self.defaults = defaults
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
@@ -54,6 +85,21 @@ class Optimizer:
     def __setstate__(self, state):
         self.__dict__.update(state)
         self.defaults.setdefault("differentiable", False)
+        self.__dict__.setdefault("_optimizer_step_pre_hooks", OrderedDict())
+        self.__dict__.setdefault("_optimizer_step_post_hooks", OrderedDict())
+
+    def register_step_pre_hook(self, hook):
+        """hook(optimizer, args, kwargs) runs before each step; it may return new
+        (args, kwargs). args holds the optimizer itself, as in torch."""
+        handle = RemovableHandle(self._optimizer_step_pre_hooks)
+        self._optimizer_step_pre_hooks[handle.id] = hook
+        return handle
+
+    def register_step_post_hook(self, hook):
+        """hook(optimizer, args, kwargs) runs after each step."""
+        handle = RemovableHandle(self._optimizer_step_post_hooks)
+        self._optimizer_step_post_hooks[handle.id] = hook
+        return handle
 
     def __repr__(self):
         text = self.__class__.__name__ + " ("

@@ -165,3 +165,19 @@ def test_torch_paths():
 
     assert clip_grad_norm_ is glasstorch.nn.utils.clip_grad.clip_grad_norm_
     assert clip_grad_value_ is glasstorch.nn.utils.clip_grad.clip_grad_value_
+
+
+def test_parameters_to_vector_and_back_as_torch(torch):
+    def run(lib):
+        params = [lib.nn.Parameter(lib.ones(2, 3)), lib.nn.Parameter(lib.zeros(4))]
+        vec = lib.nn.utils.parameters_to_vector(params)
+        (vec * lib.arange(10.0)).sum().backward()
+        grads = [p.grad.tolist() for p in params]
+        source = lib.arange(10.0)
+        lib.nn.utils.vector_to_parameters(source, params)
+        source[0] = 42.0  # the parameters share the vector's memory
+        with pytest.raises(TypeError, match="expected torch.Tensor, but got: list"):
+            lib.nn.utils.vector_to_parameters([1, 2], params)
+        return vec.tolist(), vec.grad_fn.name(), grads, [p.tolist() for p in params]
+
+    assert run(glasstorch) == run(torch)

@@ -164,6 +164,7 @@ masked_select = Tensor.masked_select
 nonzero = Tensor.nonzero
 # products
 mm = Tensor.mm
+addmm = Tensor.addmm
 bmm = Tensor.bmm
 mv = Tensor.mv
 outer = ger = Tensor.outer

@@ -630,6 +630,12 @@ OPS = [
     OpSpec("mv", lambda x, y: x.mv(y), [[(3, 4), (4,)]], dtypes=INT1),
     OpSpec("mm", lambda x, y: x.mm(y), [[(3, 4), (4, 2)], [(3, 0), (0, 2)]], dtypes=INT1),
     OpSpec("mm", lambda lib, x, y: lib.mm(x, y), [[(3, 4), (3, 2)]], grad=False),  # an error
+    OpSpec("addmm", lambda c, x, y: c.addmm(x, y),
+           [[(3, 2), (3, 4), (4, 2)], [(2,), (3, 4), (4, 2)]]),
+    OpSpec("torch.addmm", lambda lib, c, x, y: lib.addmm(c, x, y, beta=0.5, alpha=2.0),
+           [[(3, 2), (3, 4), (4, 2)], [(1, 2), (3, 4), (4, 2)]]),
+    OpSpec("torch.addmm", lambda lib, c, x, y: lib.addmm(c, x, y, beta=0),
+           [[(3, 2), (3, 4), (4, 2)]]),
     OpSpec("bmm", lambda x, y: x.bmm(y), [[(2, 3, 4), (2, 4, 5)]], dtypes=INT1),
     OpSpec("matmul", lambda x, y: x.matmul(y),
            [[(4,), (4,)], [(3, 4), (4,)], [(4,), (4, 2)], [(3, 4), (4, 2)],

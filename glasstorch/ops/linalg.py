@@ -9,6 +9,7 @@ import string
 from .. import dtypes
 from ..autograd import function, grad_mode
 from ..autograd.function import Function
+from .elementwise import where
 from .operands import broadcast_shapes
 
 
@@ -262,6 +263,16 @@ class LinalgMethods:
         if self.ndim != 2 or other.ndim != 2:
             raise RuntimeError(f"{'self' if self.ndim != 2 else 'mat2'} must be a matrix")
         return _matrix_product(self, other)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        """beta * self + alpha * (mat1 @ mat2); one Addmm node when beta = alpha = 1."""
+        if beta == 1 and alpha == 1:
+            return addmm(self, mat1, mat2)
+        product = mat1.mm(mat2) * alpha
+        if beta == 0:  # self is ignored (its nan and inf too), but gets a zero gradient
+            nowhere = function.Tensor._wrap(self._xp.zeros(self._data.shape, dtype=bool))
+            return product + where(nowhere, self, 0.0)
+        return self * beta + product
 
     def bmm(self, other):
         if self.ndim != 3 or other.ndim != 3:

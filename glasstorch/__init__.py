@@ -165,6 +165,9 @@ nonzero = Tensor.nonzero
 # products
 mm = Tensor.mm
 addmm = Tensor.addmm
+gather = Tensor.gather
+scatter = Tensor.scatter
+scatter_add = Tensor.scatter_add
 bmm = Tensor.bmm
 mv = Tensor.mv
 outer = ger = Tensor.outer

@@ -16,6 +16,7 @@ from .ops.linalg import LinalgMethods
 from .ops.movement import MovementMethods
 from .ops.nn_ops import NnMethods
 from .ops.reduce import ReduceMethods
+from .ops.scatter import ScatterMethods
 
 _NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -47,7 +48,7 @@ class Size(tuple):
 
 
 class Tensor(ArithmeticMethods, ElementwiseMethods, CompareMethods, ReduceMethods,
-             MovementMethods, IndexingMethods, LinalgMethods, NnMethods):
+             MovementMethods, IndexingMethods, LinalgMethods, NnMethods, ScatterMethods):
     """A multi-dimensional array with autograd. See torch.Tensor."""
 
     __slots__ = (

@@ -21,6 +21,16 @@ CASES = {
     "where_shapes": (lambda t: t.where(t.ones(3) > 0, t.ones(3), t.ones(4)), None),
     "add_inplace_broadcast": (lambda t: t.ones(3).add_(t.ones(2, 3)), None),
     "add_inplace_mismatch": (lambda t: t.ones(3).add_(t.ones(4)), None),
+    # gather / scatter
+    "gather_index_dims": (lambda t: t.ones(2, 3).gather(0, t.tensor([0, 1])), None),
+    "gather_index_larger": (lambda t: t.ones(2, 3).gather(0, t.tensor([[0, 1, 0, 1]])), None),
+    "gather_index_out_of_bounds": (lambda t: t.ones(2, 3).gather(0, t.tensor([[0, 5]])), None),
+    "gather_dim": (lambda t: t.ones(2, 3).gather(2, t.tensor([[0, 1]])), None),
+    "scatter_add_src_smaller": (
+        lambda t: t.ones(2, 3).scatter_add(0, t.tensor([[0, 1]]), t.ones(1, 1)), None),
+    "scatter_index_out_of_bounds": (
+        lambda t: t.ones(2, 3).scatter(1, t.tensor([[3]]), 1.0), None),
+    # products
     # products
     "matmul_2d": (lambda t: t.ones(2, 3) @ t.ones(4, 5), None),
     "matmul_1d": (lambda t: t.ones(3) @ t.ones(4), None),

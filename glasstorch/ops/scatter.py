@@ -1,0 +1,139 @@
+"""gather and its duals scatter_add and scatter: reading and writing along one dim at indices.
+
+For dim 0 of a 2-d tensor: gather gives out[i][j] = x[index[i][j]][j]; scatter_add adds
+src[i][j] into out[index[i][j]][j]; scatter writes it there instead. Each is the others'
+gradient. `index` has the tensor's number of dims and may be smaller than it (and than src)
+in every dim: only its own positions take part.
+"""
+
+from ..autograd import function
+from ..autograd.function import Function
+from .operands import normalize_dim
+
+
+def _positions(xp, index, dim):
+    """The advanced index that reaches, for every position p of `index`, the element at
+    index[p] along dim and at p's own coordinates along the other dims."""
+    grids = list(xp.ogrid[tuple(slice(n) for n in index.shape)])
+    grids[dim] = index
+    return tuple(grids)
+
+
+def _leading(array, shape):
+    """The first shape[d] elements of array along each dim d."""
+    return array[tuple(slice(n) for n in shape)]
+
+
+class Gather(Function):
+    _primitive = True
+
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        ctx.args = (x.shape, dim, index)
+        return x[_positions(ctx.xp, index, dim)]
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, dim, index = ctx.args
+        return ScatterAdd.apply(grad.new_zeros(shape), dim, index, grad), None, None
+
+
+class ScatterAdd(Function):
+    _primitive = True
+
+    @staticmethod
+    def forward(ctx, base, dim, index, src):
+        ctx.args = (dim, index, src.shape)
+        y = base.copy()
+        ctx.xp.add.at(y, _positions(ctx.xp, index, dim), _leading(src, index.shape))
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        dim, index, src_shape = ctx.args
+        return grad, None, None, _src_gradient(ctx, grad, dim, index, src_shape, "ScatterAdd")
+
+
+class Scatter(Function):
+    _primitive = True
+
+    @staticmethod
+    def forward(ctx, base, dim, index, src):
+        ctx.args = (dim, index, getattr(src, "shape", None))
+        y = base.copy()
+        positions = _positions(ctx.xp, index, dim)
+        y[positions] = _leading(src, index.shape) if ctx.args[2] is not None else src
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        dim, index, src_shape = ctx.args
+        grad_base = Scatter.apply(grad, dim, index, 0.0)  # overwritten places get nothing
+        grad_src = None
+        if src_shape is not None:
+            grad_src = _src_gradient(ctx, grad, dim, index, src_shape, "Scatter")
+        return grad_base, None, None, grad_src
+
+
+def _src_gradient(ctx, grad, dim, index, src_shape, name):
+    if not ctx.needs_input_grad[3]:
+        return None
+    if tuple(index.shape) != tuple(src_shape):  # torch can't either
+        raise RuntimeError(f"Function {name}Backward0 returned an invalid gradient at index 1 - "
+                           f"got {list(index.shape)} but expected shape compatible with "
+                           f"{list(src_shape)}")
+    return Gather.apply(grad, dim, index)
+
+
+def _checked_index(x, dim, index, src=None, name="gather"):
+    """dim in range and index shaped and valued as torch requires; returns (dim, index array)."""
+    dim = normalize_dim(dim, x.ndim)
+    Tensor = function.Tensor
+    if not isinstance(index, Tensor) or index.dtype.is_floating_point or index.dtype.name == "bool":
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    if index.ndim != x.ndim and not (index.ndim <= 1 and x.ndim <= 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    larger = [d for d, (i, s) in enumerate(zip(index.shape, x.shape)) if d != dim and i > s]
+    if isinstance(src, Tensor):
+        if larger or any(i > s for i, s in zip(index.shape, src.shape)):
+            raise RuntimeError(f"Expected index {list(index.shape)} to be no larger than self "
+                               f"{list(x.shape)} apart from dimension {dim} and to be no larger "
+                               f"size than src {list(src.shape)}")
+    elif larger:
+        raise RuntimeError(f"Size does not match at dimension {larger[0]} expected index "
+                           f"{list(index.shape)} to be no larger than self {list(x.shape)} "
+                           f"apart from dimension {dim}")
+    array = index._data.astype("int64", copy=False).reshape(index.shape)
+    size = x.shape[dim] if x.ndim else 1
+    if array.size and (array.min() < -size or array.max() >= size):
+        bad = array.max() if array.max() >= size else array.min()
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+    return dim, array
+
+
+class ScatterMethods:
+    """gather / scatter_add / scatter (mixed into Tensor)."""
+
+    __slots__ = ()
+
+    def gather(self, dim, index, *, sparse_grad=False):
+        dim, index = _checked_index(self, dim, index)
+        return Gather.apply(self, dim, index)
+
+    def scatter_add(self, dim, index, src):
+        dim, index = _checked_index(self, dim, index, src, "scatter_add")
+        return ScatterAdd.apply(self, dim, index, src.to(self.dtype))
+
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        if reduce is not None:
+            raise NotImplementedError("scatter(reduce=...) is not implemented in glasstorch")
+        src = value if src is None else src
+        dim, index = _checked_index(self, dim, index, src, "scatter")
+        if isinstance(src, function.Tensor):
+            src = src.to(self.dtype)
+        return Scatter.apply(self, dim, index, src)
+
+    def scatter_add_(self, dim, index, src): return self._inplace(self.scatter_add(dim, index, src))
+
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        return self._inplace(self.scatter(dim, index, src, value=value, reduce=reduce))

@@ -6,8 +6,7 @@ from .optimizer import (
     _check_lr,
     _gradient,
     _new_step,
-    _steps_as_tensors,
-    _to_float,
+        _to_float,
 )
 
 __all__ = ["Adagrad"]
@@ -55,14 +54,6 @@ class Adagrad(Optimizer):
         state["sum"] = full_like(p, self.defaults["initial_accumulator_value"])
         return state
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
-            _steps_as_tensors(self, group)
 
     def step(self, closure=None):
         loss = self._closure_loss(closure)

@@ -1,9 +1,8 @@
 """Adam (and, with decoupled weight decay, AdamW). See torch.optim.Adam."""
 
-from .. import dtypes
 from .._tensor import Tensor
-from ..creation import tensor, zeros_like
-from .optimizer import Optimizer, _gradient, _to_float
+from ..creation import zeros_like
+from .optimizer import Optimizer, _gradient, _new_step, _to_float
 
 __all__ = ["Adam"]
 
@@ -44,17 +43,6 @@ class Adam(Optimizer):
                     "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("amsgrad", False)
-            group.setdefault("maximize", False)
-            group.setdefault("decoupled_weight_decay", False)
-            for p in group["params"]:
-                p_state = self.state.get(p, {})
-                if p_state and not isinstance(p_state["step"], Tensor):  # an old state_dict
-                    p_state["step"] = tensor(float(p_state["step"]), dtype=_step_dtype())
-
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
@@ -66,7 +54,7 @@ class Adam(Optimizer):
                     continue
                 state = self.state[p]
                 if len(state) == 0:
-                    state["step"] = tensor(0.0, dtype=_step_dtype())  # on the CPU, as torch
+                    state["step"] = _new_step()  # on the CPU, as torch
                     state["exp_avg"] = zeros_like(p)
                     state["exp_avg_sq"] = zeros_like(p)
                     if group["amsgrad"]:
@@ -91,8 +79,3 @@ class Adam(Optimizer):
                 theta -= step_size * m / denom
                 p._version[0] += 1  # an in-place change, as p.addcdiv_ would count it
         return loss
-
-
-def _step_dtype():
-    """torch keeps 'step' as a float32 tensor (float64 when that is the default dtype)."""
-    return dtypes.float64 if dtypes.get_default_dtype() == dtypes.float64 else dtypes.float32

@@ -6,8 +6,7 @@ from .optimizer import (
     _check_lr,
     _gradient,
     _new_step,
-    _steps_as_tensors,
-    _to_float,
+        _to_float,
 )
 
 __all__ = ["Adamax"]
@@ -43,14 +42,6 @@ class Adamax(Optimizer):
                     "capturable": capturable}
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-            _steps_as_tensors(self, group)
 
     def step(self, closure=None):
         loss = self._closure_loss(closure)

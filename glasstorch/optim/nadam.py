@@ -7,8 +7,7 @@ from .optimizer import (
     _check_lr,
     _gradient,
     _new_step,
-    _steps_as_tensors,
-    _to_float,
+        _to_float,
 )
 
 __all__ = ["NAdam"]
@@ -57,12 +56,6 @@ class NAdam(Optimizer):
     def __setstate__(self, state):
         super().__setstate__(state)
         for group in self.param_groups:
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            _steps_as_tensors(self, group)
             for p in group["params"]:
                 p_state = self.state.get(p, {})
                 if p_state and not isinstance(p_state["mu_product"], Tensor):

@@ -53,6 +53,12 @@ def _with_step_hooks(step):
     return step_with_hooks
 
 
+# options torch added to optimizers over the years, with their defaults (for old state_dicts)
+_LATER_OPTIONS = {"foreach": None, "maximize": False, "differentiable": False, "capturable": False,
+                  "fused": None, "decoupled_weight_decay": False, "amsgrad": False, "nesterov": False,
+                  "momentum": 0, "centered": False}
+
+
 class Optimizer:
     """Holds param_groups (dicts of params and options) and state (a dict per parameter)."""
 
@@ -83,10 +89,20 @@ class Optimizer:
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
 
     def __setstate__(self, state):
+        """Also the last step of load_state_dict: groups saved by an older torch get the
+        options added since (with their defaults), and a numeric 'step' becomes a tensor."""
         self.__dict__.update(state)
         self.defaults.setdefault("differentiable", False)
         self.__dict__.setdefault("_optimizer_step_pre_hooks", OrderedDict())
         self.__dict__.setdefault("_optimizer_step_post_hooks", OrderedDict())
+        for group in self.param_groups:
+            for key, value in _LATER_OPTIONS.items():
+                if key in self.defaults:
+                    group.setdefault(key, value)
+            for p in group["params"]:
+                p_state = self.state.get(p, {})
+                if "step" in p_state and not isinstance(p_state["step"], Tensor):
+                    p_state["step"] = _new_step(p_state["step"])
 
     def register_step_pre_hook(self, hook):
         """hook(optimizer, args, kwargs) runs before each step; it may return new
@@ -282,11 +298,3 @@ def _new_step(value=0.0):
     """A 'step' counter: torch keeps it as a CPU tensor, float64 if that is the default dtype."""
     dtype = dtypes.float64 if dtypes.get_default_dtype() == dtypes.float64 else dtypes.float32
     return tensor(float(value), dtype=dtype)
-
-
-def _steps_as_tensors(optimizer, group):
-    """An old state_dict may hold 'step' as a number; torch turns it into a tensor on loading."""
-    for p in group["params"]:
-        p_state = optimizer.state.get(p, {})
-        if p_state and not isinstance(p_state["step"], Tensor):
-            p_state["step"] = _new_step(p_state["step"])

@@ -26,6 +26,9 @@ CASES = {
     "gather_index_larger": (lambda t: t.ones(2, 3).gather(0, t.tensor([[0, 1, 0, 1]])), None),
     "gather_index_out_of_bounds": (lambda t: t.ones(2, 3).gather(0, t.tensor([[0, 5]])), None),
     "gather_dim": (lambda t: t.ones(2, 3).gather(2, t.tensor([[0, 1]])), None),
+    "gather_negative_index": (lambda t: t.ones(2, 3).gather(0, t.tensor([[-1, 0, 0]])), None),
+    "scatter_add_negative_index": (
+        lambda t: t.ones(2, 3).scatter_add(0, t.tensor([[-1]]), t.ones(1, 1)), None),
     "scatter_add_src_smaller": (
         lambda t: t.ones(2, 3).scatter_add(0, t.tensor([[0, 1]]), t.ones(1, 1)), None),
     "scatter_index_out_of_bounds": (

@@ -59,10 +59,10 @@ class Scatter(Function):
 
     @staticmethod
     def forward(ctx, base, dim, index, src):
-        ctx.args = (dim, index, getattr(src, "shape", None))
+        src_shape = getattr(src, "shape", None)  # None: src is a number (scatter's value)
+        ctx.args = (dim, index, src_shape)
         y = base.copy()
-        positions = _positions(ctx.xp, index, dim)
-        y[positions] = _leading(src, index.shape) if ctx.args[2] is not None else src
+        y[_positions(ctx.xp, index, dim)] = src if src_shape is None else _leading(src, index.shape)
         return y
 
     @staticmethod
@@ -103,10 +103,10 @@ def _checked_index(x, dim, index, src=None, name="gather"):
         raise RuntimeError(f"Size does not match at dimension {larger[0]} expected index "
                            f"{list(index.shape)} to be no larger than self {list(x.shape)} "
                            f"apart from dimension {dim}")
-    array = index._data.astype("int64", copy=False).reshape(index.shape)
+    array = index._data.astype("int64", copy=False)
     size = x.shape[dim] if x.ndim else 1
-    if array.size and (array.min() < -size or array.max() >= size):
-        bad = array.max() if array.max() >= size else array.min()
+    if array.size and (array.min() < 0 or array.max() >= size):  # no negative indices either
+        bad = array.min() if array.min() < 0 else array.max()
         raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
     return dim, array
 

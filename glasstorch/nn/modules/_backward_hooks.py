@@ -59,18 +59,17 @@ class BackwardHook:
         return self._through(args, self._on_grad_input)
 
     def setup_output_hook(self, output):
-        if not (is_grad_enabled() and _requires_grad(output if isinstance(output, tuple)
-                                                     else (output,))):
+        outputs = output if isinstance(output, tuple) else (output,)
+        if not (is_grad_enabled() and _requires_grad(outputs)):
             return output
-        if isinstance(output, tuple):
-            return self._through(output, self._on_grad_output)
-        return self._through((output,), self._on_grad_output)[0]
+        hooked = self._through(outputs, self._on_grad_output)
+        return hooked if isinstance(output, tuple) else hooked[0]
 
     def _on_grad_output(self, grads):
         for hook in list(self.pre_hooks.values()):
             result = hook(self.module, grads)
             if result is not None:
-                grads = _checked(result, len(grads), "backward pre hook")
+                grads = _checked(result, len(grads), "Backward pre hook", "grad_output")
         self.grad_output = grads
         if not self.inputs_hooked and self.hooks:  # no input needs a gradient: run them now
             warnings.warn("Full backward hook is firing when gradients are computed with respect "
@@ -89,15 +88,13 @@ class BackwardHook:
         for hook in list(self.hooks.values()):
             result = hook(self.module, grads, self.grad_output)
             if result is not None:
-                grads = _checked(result, len(grads), "backward hook")
+                grads = _checked(result, len(grads), "Backward hook", "grad_input")
         return grads
 
 
-def _checked(result, count, what):
+def _checked(result, count, hook, grads):
     result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
     if len(result) != count:
-        raise RuntimeError(f"Backward hook returned an invalid number of grad_input, got "
-                           f"{len(result)}, but expected {count}" if what == "backward hook" else
-                           f"Backward pre hook returned an invalid number of grad_output, got "
-                           f"{len(result)}, but expected {count}")
+        raise RuntimeError(f"{hook} returned an invalid number of {grads}, got {len(result)}, "
+                           f"but expected {count}")
     return result

@@ -9,9 +9,7 @@ test set: a full epoch at 96x96 takes long on a CPU.
 Run: python examples/densenet.py [num_epochs] [--max-batches N] [--max-test-batches N]
 """
 
-import argparse
-
-from lenet_batchnorm import train
+from lenet_batchnorm import run_at_96_from_command_line, train_at_96
 
 import glasstorch as torch
 from glasstorch import d2l, nn
@@ -67,24 +65,10 @@ def densenet():
     return net
 
 
-def main(num_epochs=3, max_batches=30, max_test_batches=8, batch_size=64, lr=0.001, seed=0,
-         root=None):
-    torch.manual_seed(seed)
-    net = densenet()
-    X = torch.rand((1, 1, 96, 96))
-    for name, layer in net.named_children():
-        X = layer(X)
-        print(name, ' output shape:\t', X.shape)
-    train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size, resize=96, root=root)
-    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
-    return train(net, train_iter, test_iter, optimizer, num_epochs, 'densenet', max_batches,
-                 max_test_batches)
+def main(**options):
+    """Train with train_at_96's options (num_epochs, max_batches, batch_size, ...)."""
+    return train_at_96(densenet, 'densenet', **options)
 
 
 if __name__ == '__main__':
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('num_epochs', type=int, nargs='?', default=3)
-    parser.add_argument('--max-batches', type=int, default=30, help='training batches per epoch')
-    parser.add_argument('--max-test-batches', type=int, default=8)
-    args = parser.parse_args()
-    main(args.num_epochs, args.max_batches, args.max_test_batches)
+    run_at_96_from_command_line(densenet, 'densenet', __doc__)

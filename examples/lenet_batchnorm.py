@@ -105,6 +105,31 @@ def train(net, train_iter, test_iter, optimizer, num_epochs, name, max_batches=N
     return train_loss, train_acc, test_acc
 
 
+def train_at_96(make_net, name, num_epochs=3, max_batches=30, max_test_batches=8,
+                batch_size=64, lr=0.001, seed=0, root=None):
+    """The ResNet and DenseNet examples' run: each layer's output shape for one 96x96 image,
+    then the note's Adam on Fashion-MNIST resized to 96x96 (part of each epoch by default)."""
+    torch.manual_seed(seed)
+    net = make_net()
+    X = torch.rand((1, 1, 96, 96))
+    for layer_name, layer in net.named_children():
+        X = layer(X)
+        print(layer_name, ' output shape:\t', X.shape)
+    train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size, resize=96, root=root)
+    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+    return train(net, train_iter, test_iter, optimizer, num_epochs, name, max_batches,
+                 max_test_batches)
+
+
+def run_at_96_from_command_line(make_net, name, doc):
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument('num_epochs', type=int, nargs='?', default=3)
+    parser.add_argument('--max-batches', type=int, default=30, help='training batches per epoch')
+    parser.add_argument('--max-test-batches', type=int, default=8)
+    args = parser.parse_args()
+    train_at_96(make_net, name, args.num_epochs, args.max_batches, args.max_test_batches)
+
+
 def main(num_epochs=10, scratch=False, max_batches=None, batch_size=256, lr=0.001, seed=0,
          root=None):
     torch.manual_seed(seed)

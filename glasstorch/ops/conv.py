@@ -16,6 +16,7 @@ import math
 
 from ..autograd import grad_mode
 from ..autograd.function import Function
+from .linalg import channel_sums
 
 
 def output_size(size, kernel_size, dilation, padding, stride):
@@ -197,7 +198,7 @@ class Convolution(Function):
             # rows @ colsᵀ for these shapes (the output is the small one)
             grad_w = cols.matmul(rows.mT).mT.reshape(weight.shape)
         if ctx.needs_input_grad[2]:
-            grad_b = grad.sum((0, *range(2, grad.ndim)))
+            grad_b = channel_sums(grad)
         return grad_x, grad_w, grad_b, None, None, None, None
 
 

@@ -4,6 +4,7 @@ Two primitives do the work: Dot for vectors and Mm for (batches of) matrices;
 the other products reshape around them.
 """
 
+import math
 import string
 
 from .. import dtypes
@@ -304,3 +305,10 @@ def einsum(equation, *operands):
         equation = _spell_out_ellipsis(equation, operands)
     dtype = dtypes.result_type(*operands)
     return Einsum.apply(equation, *(t.to(dtype) for t in operands))
+
+
+def channel_sums(x):
+    """x summed over every dim but the channel dim 1: (N, C, ...) -> (C,). One contraction,
+    2-3x faster in numpy than .sum((0, 2, ...)) (the bias gradients of conv and batch_norm)."""
+    rows = x.reshape(x.shape[0], x.shape[1], math.prod(x.shape[2:]))
+    return einsum("ncl->c", rows)

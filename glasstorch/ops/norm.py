@@ -8,7 +8,7 @@ textbook closed form, written in Tensor ops so that double backward works.
 
 from ..autograd import grad_mode
 from ..autograd.function import Function
-from .linalg import einsum
+from .linalg import channel_sums, einsum
 
 
 def _reduce_dims(ndim):
@@ -70,7 +70,7 @@ class BatchNorm(Function):
             x_hat = centred * inv_std
             inv_std = inv_std.reshape(-1)
         rows = (grad.shape[0], grad.shape[1], -1)
-        grad_bias = einsum("ncl->c", grad.reshape(rows))  # a contraction: faster than .sum(dims)
+        grad_bias = channel_sums(grad)
         grad_weight = einsum("ncl,ncl->c", grad.reshape(rows), x_hat.reshape(rows))
         grad_x = None
         if ctx.needs_input_grad[0]:

@@ -15,7 +15,8 @@ import numpy as np
 
 import glasstorch as torch
 from glasstorch.utils import data
-from glasstorch.vision.datasets import FashionMNIST, read_idx  # noqa: F401 (d2l.read_idx)
+from glasstorch.vision import datasets
+from glasstorch.vision.datasets import read_idx  # noqa: F401 (d2l.read_idx)
 
 # ---- plotting ----
 
@@ -256,7 +257,7 @@ def _read_fashion_mnist(train, root=None):
     """(uint8 images (n, 28, 28), int64 labels (n,)) as numpy arrays, found and read as
     torchvision.datasets.FashionMNIST finds them (root defaults to the book's ../data; the
     Debian package's folder is the fallback)."""
-    dataset = FashionMNIST(root=root or "../data", train=train, download=True)
+    dataset = datasets.FashionMNIST(root=root or "../data", train=train, download=True)
     return dataset.data.numpy(), dataset.targets.numpy()
 
 
@@ -572,3 +573,10 @@ from .minibatch import (  # noqa: E402, F401 (chapter 11: airfoil data, train_ch
     adadelta, adagrad, adam, evaluate_loss, get_data_ch7, get_data_ch11, init_adadelta_states,
     init_adagrad_states, init_adam_states, init_momentum_states, init_rmsprop_states, rmsprop,
     sgd_momentum, train_ch7, train_ch11, train_concise_ch11, train_pytorch_ch7)
+from .oo_design import (  # noqa: E402, F401 (d2l-en's object-oriented design, 3.2)
+    DataModule, HyperParameters, Module, ProgressBoard, Trainer, add_to_class, cpu, gpu,
+    nn_Module, num_gpus)
+from .models import (  # noqa: E402, F401 (d2l-en's data and models of chapters 3-8)
+    SGD, Classifier, FashionMNIST, LeNet, LinearRegression, LinearRegressionScratch, Residual,
+    ResNeXtBlock, SoftmaxRegression, SyntheticRegressionData, corr2d, init_cnn)
+from .aliases import *  # noqa: F403 (the book's array aliases, listed in aliases.__all__)

@@ -8,6 +8,7 @@ both libraries (`lib` is glasstorch or torch, `sched` its lr_scheduler module), 
 import copy
 import importlib
 import math
+import pickle
 import warnings
 
 import numpy as np
@@ -485,6 +486,46 @@ def test_names_and_paths():
                  "ChainedScheduler"]:
         assert issubclass(getattr(lr_scheduler, name), lr_scheduler.LRScheduler)
         assert name in lr_scheduler.__all__
+
+
+CASES_WITH_PLATEAU = {**CASES, "ReduceLROnPlateau": lambda m, o: m.ReduceLROnPlateau(o)}
+
+
+@pytest.mark.parametrize("name", CASES_WITH_PLATEAU)
+def test_scheduler_names_the_public_module(torch, name):
+    """The book's train loop steps a scheduler only when
+    `scheduler.__module__ == lr_scheduler.__name__` (else it calls it as a function)."""
+    for lib in (glasstorch, torch):
+        lr_scheduler = lib.optim.lr_scheduler
+        scheduler = CASES_WITH_PLATEAU[name](lr_scheduler, make_optimizer(lib))
+        assert scheduler.__module__ == lr_scheduler.__name__ == f"{lib.__name__}.optim.lr_scheduler"
+        assert getattr(lr_scheduler, type(scheduler).__name__) is type(scheduler)
+    assert glasstorch.optim.lr_scheduler._LRScheduler.__module__ == "glasstorch.optim.lr_scheduler"
+
+
+@pytest.mark.parametrize("name", CASES_WITH_PLATEAU)
+def test_scheduler_and_state_dict_pickle_as_in_torch(torch, name):
+    """Where torch's scheduler pickles (not with a lambda inside), ours does too, and the copy
+    goes on with the same lrs; state_dicts of every scheduler pickle."""
+
+    def pickled(lib):
+        scheduler = CASES_WITH_PLATEAU[name](lib.optim.lr_scheduler, make_optimizer(lib))
+        state = pickle.loads(pickle.dumps(scheduler.state_dict()))
+        assert state.keys() == scheduler.state_dict().keys()
+        try:
+            copy = pickle.loads(pickle.dumps(scheduler))
+        except (pickle.PicklingError, AttributeError):  # a lambda: not picklable in either
+            return None
+        assert type(copy) is type(scheduler)
+        copy.optimizer.step()
+        with warnings.catch_warnings():  # the copy's optimizer.step lost its wrapper, in torch too
+            warnings.simplefilter("ignore")
+            copy.step(1.0) if name == "ReduceLROnPlateau" else copy.step()
+        return copy.get_last_lr()
+
+    theirs = pickled(torch)
+    ours = pickled(glasstorch)
+    assert_close(ours, theirs)
 
 
 def test_a_subclass_with_its_own_get_lr(torch):

@@ -27,6 +27,16 @@ from ._lr_decay import (
 )
 from ._lr_plateau import ReduceLROnPlateau
 
+# Like torch's, each scheduler class names this module as its own (not the private file it is
+# written in): the book's train loop calls scheduler.step() only when
+# `scheduler.__module__ == lr_scheduler.__name__`. pickle finds the classes here as well.
+for _scheduler in (ChainedScheduler, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts,
+                   CyclicLR, ExponentialLR, LRScheduler, LambdaLR, LinearLR, MultiStepLR,
+                   MultiplicativeLR, OneCycleLR, PolynomialLR, ReduceLROnPlateau, SequentialLR,
+                   StepLR, _LRScheduler):
+    _scheduler.__module__ = __name__
+del _scheduler
+
 __all__ = [
     "ChainedScheduler",
     "ConstantLR",

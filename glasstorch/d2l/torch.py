@@ -580,3 +580,5 @@ from .models import (  # noqa: E402, F401 (d2l-en's data and models of chapters 
     SGD, Classifier, FashionMNIST, LeNet, LinearRegression, LinearRegressionScratch, Residual,
     ResNeXtBlock, SoftmaxRegression, SyntheticRegressionData, corr2d, init_cnn)
 from .aliases import *  # noqa: F403 (the book's array aliases, listed in aliases.__all__)
+from .data_hub import (  # noqa: F401 (the book's data files: DATA_HUB and download)
+    DATA_HUB, DATA_URL, download, download_all, download_extract, extract)

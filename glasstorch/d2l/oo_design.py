@@ -7,10 +7,12 @@ A model is a `Module` (its loss, forward, training and validation steps, optimiz
 Jupyter, a terminal gets a PNG file (its path printed once) and one progress line per epoch.
 """
 
+import atexit
 import collections
 import inspect
 import os
 import time
+import weakref
 
 import glasstorch as torch
 from glasstorch import nn
@@ -62,8 +64,9 @@ class ProgressBoard(HyperParameters):
     """The board that plots data points in animation.
 
     `data[label]` holds the drawn line of each label: averages of every `every_n` points, as
-    `Point(x, y)`. In Jupyter the figure is redrawn in place; in a terminal it is saved as a
-    PNG file each time a line grows (its path printed the first time).
+    `Point(x, y)`. In Jupyter the figure is redrawn in place at each new point. In a terminal it
+    is saved as a PNG file (its path printed the first time) when the Trainer ends an epoch and
+    when the program exits: saving costs about 0.2 s, too much to do at every point.
     """
 
     def __init__(self, xlabel=None, ylabel=None, xlim=None, ylim=None, xscale="linear",
@@ -91,7 +94,10 @@ class ProgressBoard(HyperParameters):
         points.clear()
         if not self.display:
             return
-        self._redraw()
+        if _in_notebook():
+            self._redraw()
+        else:
+            _boards_to_save.add(self)
 
     def _redraw(self):
         plt = _pyplot()
@@ -121,17 +127,27 @@ class ProgressBoard(HyperParameters):
 
             display.display(self.fig)
             display.clear_output(wait=True)
-        else:
-            self._save()
 
     def _save(self):
-        """Write the figure to its PNG file (named once: progress_1.png, progress_2.png...)."""
+        """Draw the lines and write the figure to its PNG file (named once: progress_1.png,
+        progress_2.png, ...)."""
+        _boards_to_save.discard(self)
+        self._redraw()
         first = self.path is None
         if first:
             self.path = os.path.abspath(_numbered_figure_name("progress") + ".png")
         self.fig.savefig(self.path, bbox_inches="tight")
         if first:
             print(f"figure saved to {self.path} (updated as the board draws)", flush=True)
+
+
+_boards_to_save = weakref.WeakSet()  # boards (in a terminal) with points not yet in their PNG
+
+
+@atexit.register
+def _save_boards():
+    for board in list(_boards_to_save):
+        board._save()
 
 
 class Module(nn.Module, HyperParameters):
@@ -241,6 +257,8 @@ class Trainer(HyperParameters):
             self.fit_epoch()
             if not _in_notebook():
                 self._print_progress(time.time() - start)
+                if self.model.board in _boards_to_save:
+                    self.model.board._save()
 
     def fit_epoch(self):
         self.model.train()

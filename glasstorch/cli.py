@@ -30,10 +30,16 @@ to glasstorch.
 
 
 class AliasModule(types.ModuleType):
-    """`torch.nn` as the script sees it: reads go to `glasstorch.nn`."""
+    """`torch.nn` as the script sees it: reads go to `glasstorch.nn`.
+
+    Its __name__ is the real module's, so that `obj.__module__ == module.__name__` holds for
+    what the module defines, as in PyTorch (the book steps a scheduler only when
+    `scheduler.__module__ == lr_scheduler.__name__`). The import system knows it by the
+    script's name (sys.modules key and __spec__.name), kept as `_alias` for the messages."""
 
     def __init__(self, name, real):
-        super().__init__(name, real.__doc__)
+        super().__init__(real.__name__, real.__doc__)
+        self._alias = name
         self._real = real
         if hasattr(real, "__path__"):
             self.__path__ = []  # a package, so `import torch.nn.functional` looks inside
@@ -46,10 +52,10 @@ class AliasModule(types.ModuleType):
             if name.startswith("__"):  # hasattr(module, "__wrapped__") and friends: a plain miss
                 raise
             if is_submodule(real, name):  # `torch.nn` works after a bare `import torch`
-                return importlib.import_module(f"{self.__name__}.{name}")
-            raise AttributeError(f"glasstorch has no {self.__name__}.{name} yet") from None
+                return importlib.import_module(f"{self._alias}.{name}")
+            raise AttributeError(f"glasstorch has no {self._alias}.{name} yet") from None
         if isinstance(value, types.ModuleType) and value.__name__ == f"{real.__name__}.{name}":
-            value = importlib.import_module(f"{self.__name__}.{name}")  # torch.nn, not glasstorch.nn
+            value = importlib.import_module(f"{self._alias}.{name}")  # torch.nn, not glasstorch.nn
         # kept, so the next `torch.ones` is a plain module-dict read (glasstorch's public names
         # are not rebound at run time)
         self.__dict__[name] = value
@@ -59,7 +65,7 @@ class AliasModule(types.ModuleType):
         return dir(self._real)
 
     def __repr__(self):
-        return f"<module '{self.__name__}' (glasstorch's {self._real.__name__})>"
+        return f"<module '{self._alias}' (glasstorch's {self._real.__name__})>"
 
 
 class AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):

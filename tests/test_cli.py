@@ -5,6 +5,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -32,7 +34,9 @@ def test_torch_and_its_submodules_are_glasstorch(tmp_path):
         print(x.grad)
         print(torch.tensor is glasstorch.tensor, type(x) is glasstorch.Tensor)
         print(torch.autograd.grad is glasstorch.autograd.grad, cuda.is_available())
-        print(sys.modules["torch"].__name__, sys.modules["torch.autograd"].__name__)
+        print(sys.modules["torch"].__spec__.name, sys.modules["torch.autograd"].__spec__.name)
+        # __name__ is the real module's, so obj.__module__ == module.__name__ holds as in torch
+        print(torch.__name__, torch.autograd.__name__)
         print("real torch imported:", any(m == "torch._C" for m in sys.modules))
     """)
     assert result.returncode == 0, result.stderr
@@ -41,6 +45,7 @@ def test_torch_and_its_submodules_are_glasstorch(tmp_path):
         "True True",
         "True False",
         "torch torch.autograd",
+        "glasstorch glasstorch.autograd",
         "real torch imported: False",
     ]
 
@@ -53,7 +58,7 @@ def test_utils_data_with_worker_processes(tmp_path):
         dataset = TensorDataset(torch.arange(6.0), torch.arange(6))
         for X, y in DataLoader(dataset, batch_size=4, num_workers=2):
             print(X, y)
-        print(data.DataLoader is DataLoader, data.__name__)
+        print(data.DataLoader is DataLoader, data.__spec__.name)
     """)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
@@ -68,7 +73,7 @@ def test_submodule_reached_as_attribute_is_imported(tmp_path):
     result = run(tmp_path, """
         import sys
         import torch
-        print("glasstorch.d2l" in sys.modules, torch.d2l.Timer.__name__, torch.d2l.__name__)
+        print("glasstorch.d2l" in sys.modules, torch.d2l.Timer.__name__, torch.d2l.__spec__.name)
     """)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "False Timer torch.d2l\n"
@@ -79,7 +84,7 @@ def test_torch_nn_functional(tmp_path):
         import torch
         import torch.nn.functional as F
         from torch import nn
-        print(F.relu(torch.tensor([-1.0, 2.0])), F.__name__, nn.functional is F)
+        print(F.relu(torch.tensor([-1.0, 2.0])), F.__spec__.name, nn.functional is F)
     """)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "tensor([0., 2.]) torch.nn.functional True\n"
@@ -225,3 +230,28 @@ def test_the_older_d2lzh_pytorch_names_resolve_to_glasstorch_d2l(tmp_path):
         print(d2l.train_ch5 is glasstorch.d2l.train_ch5, d2lzh_pytorch.FlattenLayer.__name__)
     """)
     assert result.stdout == "True FlattenLayer\n", result.stderr
+
+
+def test_the_books_lr_scheduler_train_loop_steps_torch_schedulers(tmp_path):
+    """d2l's learning-rate section steps a scheduler only when
+    `scheduler.__module__ == lr_scheduler.__name__` and calls it as a function otherwise; under
+    `glasstorch run` that holds for MultiStepLR (stepped) and not for the book's own classes."""
+    from books.runner import fashion_mnist_subset, run_section
+
+    _, reported = run_section(
+        tmp_path, "en", "optimization/lr-scheduler",
+        edits={"batch_size = 256": "batch_size = 2",  # 50 batches an epoch, as the loop plots
+               "lr, num_epochs = 0.3, 30": "lr, num_epochs = 0.3, 3",
+               "scheduler = lr_scheduler.MultiStepLR(trainer, milestones=[15, 30], gamma=0.5)":
+               "scheduler = multistep = lr_scheduler.MultiStepLR(trainer, milestones=[2, 6], "
+               "gamma=0.5)"},
+        prologue=fashion_mnist_subset(100, 20),
+        epilogue="""
+            report("multistep", [multistep.__module__, lr_scheduler.__name__,
+                                 multistep.last_epoch, trainer_lr_after_multistep])
+            report("cosine lr", trainer.param_groups[0]["lr"])
+        """.replace("trainer_lr_after_multistep", "multistep.optimizer.param_groups[0]['lr']"))
+    # 3 steps while plotting, 3 more in train(): past both milestones
+    assert reported["multistep"] == ["glasstorch.optim.lr_scheduler",
+                                     "glasstorch.optim.lr_scheduler", 6, 0.125]
+    assert reported["cosine lr"] == pytest.approx(0.3 * 2 / 5)  # warm-up lr of the last epoch

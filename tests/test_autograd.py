@@ -1359,6 +1359,22 @@ def test_setitem_on_leaf_without_grad_with_value_requiring_grad(torch):
     assert_same(expected[2], actual[2])
 
 
+def test_setitem_drops_the_values_leading_ones(torch):
+    # d2l's sequence section: `preds[i] = net(x)` writes a (1, 1) output into one element
+    def fn(lib, v):
+        x = lib.zeros(3, 4)
+        x[1, 2] = v * 2
+        x[0] = v.reshape(1, 1, 1).expand(1, 1, 4).detach()
+        (x * 3).sum().backward()
+        return x, v.grad
+
+    expected, actual = both(torch, fn, X[:1, :1])
+    assert_same(expected, actual)
+    for lib in (torch, glasstorch):
+        with pytest.raises(RuntimeError):
+            lib.zeros(3, 4)[1] = lib.ones(2, 4)  # only size-1 dimensions are dropped
+
+
 # ---- deep graphs and memory ----
 
 

@@ -129,6 +129,16 @@ def _checked(operation):
         raise RuntimeError(str(error)) from None
 
 
+def _without_leading_ones(value, ndim):
+    """Drops the value's leading size-1 dimensions beyond the target's `ndim`, as torch's
+    copy into x[key] does (d2l's `preds[i] = net(x)` writes a (1, 1) output into one element);
+    numpy would refuse."""
+    extra = 0
+    while value.ndim - extra > ndim and value.shape[extra] == 1:
+        extra += 1
+    return value.reshape(value.shape[extra:]) if extra else value
+
+
 class IndexingMethods:
     """x[key] and x[key] = value (mixed into Tensor)."""
 
@@ -145,6 +155,8 @@ class IndexingMethods:
         advanced = _is_advanced(key)
         recording = grad_mode.state.enabled and (
             self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
+        if isinstance(value, Tensor):
+            value = _without_leading_ones(value, _checked(lambda: self._data[key].ndim))
         if not recording:
             v = value._data if isinstance(value, Tensor) else value
             _checked(lambda: self._data.__setitem__(key, v))

@@ -10,9 +10,10 @@ from ._tensor import Size, Tensor
 from ._tensor_str import get_printoptions, set_printoptions
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
-    arange, as_tensor, asarray, bernoulli, empty, empty_like, eye, from_numpy, full, full_like,
-    linspace, logspace, normal, ones, ones_like, rand, rand_like, randint, randint_like, randn,
-    randn_like, randperm, tensor, zeros, zeros_like,
+    BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, arange, as_tensor, asarray,
+    bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace, logspace, normal,
+    ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor,
+    zeros, zeros_like,
 )
 from .device import device
 from .dtypes import (

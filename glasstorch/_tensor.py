@@ -76,7 +76,8 @@ class Tensor(ArithmeticMethods, ElementwiseMethods, CompareMethods, ReduceMethod
             array = data._data if isinstance(data, Tensor) else xp.asarray(data)
             array = array.astype(dtype.np, copy=False)
         else:
-            array = xp.zeros(args[0] if args and isinstance(args[0], tuple) else args, dtype.np)
+            shape = args[0] if args and isinstance(args[0], tuple) else args or (0,)  # Tensor(): []
+            array = xp.zeros(shape, dtype.np)
         _init(self, array)
 
     @staticmethod

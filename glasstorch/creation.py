@@ -300,3 +300,26 @@ def bernoulli(input, p=None, *, generator=None):
     probs = input._data if p is None else numpy.full(input.shape, p)
     array = _random.rng(generator).random(input.shape) < probs
     return Tensor._wrap(array.astype(input._data.dtype))
+
+
+# The legacy typed constructors (torch.FloatTensor([1, 2]), torch.LongTensor(2, 3)): Tensor's
+# legacy constructor with a fixed dtype. d2l's custom-layer section calls FloatTensor. In torch
+# they are also types for isinstance; here they are only constructors.
+def FloatTensor(*args, device=None):
+    return Tensor(*args, dtype=dtypes.float32, device=device)
+
+
+def DoubleTensor(*args, device=None):
+    return Tensor(*args, dtype=dtypes.float64, device=device)
+
+
+def LongTensor(*args, device=None):
+    return Tensor(*args, dtype=dtypes.int64, device=device)
+
+
+def IntTensor(*args, device=None):
+    return Tensor(*args, dtype=dtypes.int32, device=device)
+
+
+def BoolTensor(*args, device=None):
+    return Tensor(*args, dtype=dtypes.bool, device=device)

@@ -130,6 +130,21 @@ def test_tensor_ragged_data_raises(torch):
     raises_like(torch, lambda lib: lib.tensor(["a", "b"]))
 
 
+@pytest.mark.parametrize("fn", [
+    lambda lib: lib.FloatTensor([1, 2, 3]),  # d2l's custom-layer section
+    lambda lib: lib.FloatTensor(2, 3).zero_(),
+    lambda lib: lib.LongTensor([1.7, -2.2]),
+    lambda lib: lib.IntTensor([[1, 2]]),
+    lambda lib: lib.DoubleTensor([0.5]),
+    lambda lib: lib.BoolTensor([1, 0]),
+    lambda lib: lib.Tensor(),
+    lambda lib: lib.FloatTensor(),
+    lambda lib: lib.Tensor((2, 1)).zero_(),
+])
+def test_legacy_constructors(torch, fn):
+    both(torch, fn)
+
+
 # ---- as_tensor and from_numpy ----
 
 

@@ -582,3 +582,7 @@ from .models import (  # noqa: E402, F401 (d2l-en's data and models of chapters 
 from .aliases import *  # noqa: F403 (the book's array aliases, listed in aliases.__all__)
 from .data_hub import (  # noqa: F401 (the book's data files: DATA_HUB and download)
     DATA_HUB, DATA_URL, download, download_all, download_extract, extract)
+from .text import (  # noqa: F401 (d2l-zh's chapter 8: text, vocabulary, RNN training)
+    RNNModel, RNNModelScratch, SeqDataLoader, Vocab, count_corpus, grad_clipping,
+    load_corpus_time_machine, load_data_time_machine, predict_ch8, read_time_machine,
+    seq_data_iter_random, seq_data_iter_sequential, tokenize, train_ch8, train_epoch_ch8)

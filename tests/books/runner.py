@@ -56,7 +56,9 @@ def run_section(tmp_path, edition, section, edits=None, prologue="", epilogue=""
     data.mkdir()
     for name, content in (data_files or {}).items():
         (data / name).write_bytes(content)
-    script = work / (os.path.basename(section) + ".py")
+    # named as no module is ("zh-pandas.py"): the section "pandas" as pandas.py would be what
+    # its own `import pandas` finds, since the script's folder comes first on sys.path
+    script = work / f"{edition}-{os.path.basename(section)}.py"
     script.write_text(REPORT + textwrap.dedent(prologue) + "\n" + source + "\n"
                       + textwrap.dedent(epilogue), encoding="utf-8")
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0")

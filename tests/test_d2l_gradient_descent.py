@@ -277,3 +277,14 @@ def test_the_books_gradient_descent_code_runs_under_glasstorch_run_as_on_pytorch
         "epoch 10, x: -1.52816")
     assert float(printed[2].split(": ")[1]) == pytest.approx(float(expected[2].split(": ")[1]),
                                                             abs=2e-6)
+
+
+def test_annotate_puts_the_books_arrow_and_text_on_the_current_axes(drawn):
+    d2l.plt.close("all")
+    d2l.plot([0.0, 1.0], [0.0, 1.0])
+    d2l.annotate("min of\nempirical risk", (1.0, -1.2), (0.5, -1.1))
+    (note,) = d2l.plt.gca().texts
+    assert note.get_text() == "min of\nempirical risk"
+    assert (note.xy, note.xyann) == ((1.0, -1.2), (0.5, -1.1))
+    assert note.arrowprops == {"arrowstyle": "->"}
+    d2l.plt.close("all")

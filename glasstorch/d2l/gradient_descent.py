@@ -17,6 +17,12 @@ import numpy as np
 
 from . import torch as d2l
 
+
+def annotate(text, xy, xytext):
+    """Write `text` at xytext with an arrow to the point xy of the current plot."""
+    d2l._pyplot().gca().annotate(text, xy=xy, xytext=xytext, arrowprops=dict(arrowstyle="->"))
+
+
 def _show(name):
     """End the figure as a notebook cell would: in a terminal, save it as NAME_N.png."""
     return d2l._finish_figure(d2l._numbered_figure_name(name))

@@ -568,7 +568,7 @@ def try_all_gpus():
     return devices if devices else [torch.device("cpu")]
 
 
-from .gradient_descent import show_trace, show_trace_2d, train_2d  # noqa: F401 (defined there, on the helpers above)
+from .gradient_descent import annotate, show_trace, show_trace_2d, train_2d  # noqa: E402, F401
 from .minibatch import (  # noqa: E402, F401 (chapter 11: airfoil data, train_ch7/11, optimizers)
     adadelta, adagrad, adam, evaluate_loss, get_data_ch7, get_data_ch11, init_adadelta_states,
     init_adagrad_states, init_adam_states, init_momentum_states, init_rmsprop_states, rmsprop,

@@ -384,6 +384,16 @@ def test_cuda_queries_on_this_machine(torch):
     assert t.device == dev
 
 
+def test_cuda_without_a_gpu_raises_as_torch(torch):
+    # torch checks an index first (the book's X.cuda(1)), a device or none for CUDA itself
+    for args in [(), (0,), (1,), ("cuda:0",)]:
+        with pytest.raises(Exception) as theirs:
+            torch.ones(2).cuda(*args)
+        with pytest.raises(theirs.type) as ours:
+            glasstorch.ones(2).cuda(*args)
+        assert str(ours.value) == str(theirs.value)
+
+
 def test_to_device_and_cpu(torch):
     t = glasstorch.tensor([1.0, 2.0])
     cpu = glasstorch.device("cpu")

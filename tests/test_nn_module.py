@@ -245,6 +245,20 @@ def test_lazy_linear_becomes_linear(torch):
     assert lazy.weight.shape == (8, 3) and lazy(glasstorch.ones(1, 3)).tolist() == [[3.0] * 8]
 
 
+def test_lazy_linear_loaded_from_a_checkpoint(torch):
+    # the parameters take the checkpoint's shapes; in_features is read from the first input
+    for lib in (glasstorch, torch):
+        lazy = lib.nn.LazyLinear(8)
+        lazy.load_state_dict({"weight": lib.ones(8, 3), "bias": lib.zeros(8)})
+        assert repr(lazy) == "LazyLinear(in_features=0, out_features=8, bias=True)"
+        assert lazy(lib.ones(1, 3)).tolist() == [[3.0] * 8]
+        assert repr(lazy) == "Linear(in_features=3, out_features=8, bias=True)"
+        lazy = lib.nn.LazyLinear(8)
+        lazy.load_state_dict({"weight": lib.ones(8, 3), "bias": lib.zeros(8)})
+        with pytest.raises(AssertionError, match="in_features inferred from input: 2"):
+            lazy(lib.ones(1, 2))
+
+
 def test_forward_hooks(torch):
     calls = []
     net = glasstorch.nn.Linear(2, 2)

@@ -112,9 +112,16 @@ class LazyLinear(LazyModuleMixin, Linear):
                 if self.bias is not None:
                     self.bias.materialize((self.out_features,))
                 self.reset_parameters()
+        if self.in_features == 0:  # loaded from a checkpoint: torch sets it at the first input
+            if input.shape[-1] != self.weight.shape[-1]:
+                raise AssertionError(
+                    f"The in_features inferred from input: {input.shape[-1]} is not equal to "
+                    f"in_features from self.weight: {self.weight.shape[-1]}")
+            self.in_features = input.shape[-1]
 
     def _load_from_state_dict(self, state_dict, prefix, *args):
+        # as torch: the parameters take the checkpoint's shapes, in_features stays 0 (the repr
+        # says LazyLinear(in_features=0, ...), as in the book's read-write section) until the
+        # first input
         self._materialize_from(state_dict, prefix)
-        if not self.has_uninitialized_params():
-            self.in_features = self.weight.shape[-1]
         super()._load_from_state_dict(state_dict, prefix, *args)

@@ -135,6 +135,18 @@ def test_animator_in_a_terminal_prints_and_saves(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "curve.png").stat().st_size > 0
 
 
+def test_animator_reports_a_point_added_before_the_first_series_has_one(tmp_path, monkeypatch,
+                                                                         capsys):
+    monkeypatch.chdir(tmp_path)  # the book's lr-scheduler loop: test accuracy first, at epoch 1
+    animator = d2l.Animator(xlabel="epoch", legend=["train loss", "train acc", "test acc"])
+    animator.add(1, (None, None, 0.5))
+    animator.add(1.5, (0.4, 0.8, None))
+    animator.add(2, (None, None, None))
+    assert capsys.readouterr().out.splitlines() == [  # the third add drew nothing: no line
+        "epoch 1: test acc 0.5000",
+        "epoch 1.5: train loss 0.4000, train acc 0.8000, test acc 0.5000"]
+
+
 def test_animator_without_a_legend_names_its_one_curve_by_the_ylabel(tmp_path, monkeypatch,
                                                                      capsys):
     monkeypatch.chdir(tmp_path)

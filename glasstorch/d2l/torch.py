@@ -398,10 +398,12 @@ class Animator:
             self.X = [[] for _ in range(n)]
         if not self.Y:
             self.Y = [[] for _ in range(n)]
+        added = False
         for i, (a, b) in enumerate(zip(x, y)):
             if a is not None and b is not None:
                 self.X[i].append(a)
                 self.Y[i].append(b)
+                added = True
         self.axes[0].cla()
         for x, y, fmt in zip(self.X, self.Y, self.fmts):
             self.axes[0].plot(x, y, fmt)
@@ -411,14 +413,15 @@ class Animator:
 
             display.display(self.fig)
             display.clear_output(wait=True)
-        else:
+        elif added:
             self._report()
 
     def _report(self):
         names = self.legend or ([self.ylabel] if self.ylabel and len(self.Y) == 1 else
                                 [f"y{i}" for i in range(len(self.Y))])
         values = ", ".join(f"{name} {ys[-1]:.4f}" for name, ys in zip(names, self.Y) if ys)
-        print(f"epoch {self.X[0][-1]:g}: {values}", flush=True)
+        epoch = max(xs[-1] for xs in self.X if xs)  # a series may have no point yet
+        print(f"epoch {epoch:g}: {values}", flush=True)
         self.fig.savefig(f"{self.name}.png")
 
 

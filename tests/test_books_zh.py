@@ -146,11 +146,14 @@ def torch_server(tmp_path_factory):
     server.wait(timeout=60)
 
 
-def run_on_torch(server, tmp_path, section, edits=None, prologue="", epilogue=""):
-    """The section with the same edits, prologue and epilogue on PyTorch: (stdout, reported)."""
+def run_on_torch(server, tmp_path, section, edits=None, prologue="", epilogue="", cut=None):
+    """The section with the same edits, prologue and epilogue on PyTorch, up to the text `cut`
+    if given: (stdout, reported)."""
     source = section_source("zh", section)
     for old, new in (edits or {}).items():
         source = source.replace(old, new)
+    if cut is not None:
+        source = source.split(cut, 1)[0]
     (tmp_path / "torch" / "data").mkdir(parents=True)
     (tmp_path / "torch" / "work").mkdir()
     script = tmp_path / "torch" / "work" / "section.py"
@@ -210,12 +213,8 @@ def same_as_torch(server, tmp_path, section, edits=None, prologue="", epilogue="
     (tmp_path / "glasstorch").mkdir()
     stdout, ours = run_section(tmp_path / "glasstorch", "zh", section, edits,
                                prologue + NOTEBOOK, epilogue)
-    torch_edits = dict(edits or {})
-    if cut is not None:
-        source = section_source("zh", section)
-        torch_edits[cut + source.split(cut, 1)[1]] = ""
-    torch_stdout, theirs = run_on_torch(server, tmp_path, section, torch_edits, NOTEBOOK,
-                                        "" if cut else epilogue)
+    torch_stdout, theirs = run_on_torch(server, tmp_path, section, edits, NOTEBOOK,
+                                        "" if cut else epilogue, cut)
     names = [name for name in ours if name.startswith("out")]
     if cut is None:
         assert names == [name for name in theirs if name.startswith("out")], (
@@ -241,10 +240,17 @@ def lines_with(stdout, text):
     return [line for line in printed(stdout) if text in line]
 
 
+# In a terminal d2l's Animator saves its figure as a PNG at every add() (some 70 ms each, most
+# of a short run's time); nothing here reads those files, so the training runs write none
+NO_FIGURE_FILES = """
+import matplotlib.figure
+matplotlib.figure.Figure.savefig = lambda self, *args, **kwargs: None
+"""
+
 # d2l.train_ch3 asserts what the book's 10 epochs on 60,000 images reach (train loss < 0.5);
 # the shortened runs here report each epoch's (train loss, train accuracy, test accuracy)
 # under 'train_ch3' (one list per call) and the tests check floors a short run reaches
-TRAIN_CH3_REPORTING = """
+TRAIN_CH3_REPORTING = NO_FIGURE_FILES + """
 import glasstorch.d2l.torch as _d2l_torch
 _ch3_runs = []
 def _train_ch3(net, train_iter, test_iter, loss, num_epochs, updater):
@@ -381,3 +387,171 @@ def test_softmax_regression_concise(tmp_path):
     _, ours = run_section(tmp_path, "zh", "linear-networks/softmax-regression-concise", edits,
                           fashion_mnist_subset(15000, 1000) + TRAIN_CH3_REPORTING)
     assert_learns(ours["train_ch3"][0], 0.7)
+
+
+# ---- 4 multilayer perceptrons ----
+
+
+@pytest.mark.parametrize("section", ["multilayer-perceptrons/mlp-scratch",
+                                     "multilayer-perceptrons/mlp-concise"])
+def test_mlp_training(tmp_path, section):
+    edits = {  # 2 epochs on 6,000 images (the book: 10 on 60,000), so lower floors
+        "num_epochs, lr = 10, 0.1": "num_epochs, lr = 2, 0.1",
+        "batch_size, lr, num_epochs = 256, 0.1, 10": "batch_size, lr, num_epochs = 256, 0.1, 2"}
+    edits = {old: new for old, new in edits.items() if old in section_source("zh", section)}
+    _, ours = run_section(tmp_path, "zh", section, edits,
+                          fashion_mnist_subset(6000, 500) + TRAIN_CH3_REPORTING)
+    assert_learns(ours["train_ch3"][0], 0.5)
+
+
+def test_dropout(tmp_path):
+    edits = {"num_epochs, lr, batch_size = 10, 0.5, 256":  # 2 epochs on 6,000 images, twice
+             "num_epochs, lr, batch_size = 2, 0.5, 256"}
+    stdout, ours = run_section(tmp_path, "zh", "multilayer-perceptrons/dropout", edits,
+                               fashion_mnist_subset(6000, 500) + TRAIN_CH3_REPORTING)
+    lines = printed(stdout)
+    X, kept, halved, dropped = (numbers(" ".join(lines[i:i + 2])) for i in range(0, 8, 2))
+    assert kept == X  # dropout 0 keeps X
+    assert all(y in (0.0, 2 * x) for x, y in zip(X, halved)) and 0 < halved.count(0.0) < 16
+    assert dropped == [0.0] * 16  # dropout 1 drops everything
+    from_scratch, concise = ours["train_ch3"]
+    assert_learns(from_scratch, 0.4)
+    assert_learns(concise, 0.4)
+
+
+def test_weight_decay(tmp_path):
+    edits = {"num_epochs, lr = 100, 0.003": "num_epochs, lr = 30, 0.003"}  # fewer epochs
+    stdout, _ = run_section(tmp_path, "zh", "multilayer-perceptrons/weight-decay", edits,
+                            NO_FIGURE_FILES)
+    norms = [numbers(line)[-1] for line in lines_with(stdout, "L2")]
+    assert len(norms) == 4
+    # without weight decay w stays large (its N(0, 1) init); with it, w shrinks
+    assert norms[0] > 10 and norms[1] < norms[0] / 2
+    assert norms[2] > 10 and norms[3] < norms[2] / 2
+
+
+def test_underfit_overfit(tmp_path):
+    edits = {  # the third-order fit keeps the book's 400 epochs; the others are shorter
+        "poly_features[n_train:, :2],\n      labels[:n_train], labels[n_train:])":
+            "poly_features[n_train:, :2],\n      labels[:n_train], labels[n_train:], "
+            "num_epochs=40)",
+        "num_epochs=1500": "num_epochs=40"}
+    stdout, ours = run_section(tmp_path, "zh", "multilayer-perceptrons/underfit-overfit", edits,
+                               NO_FIGURE_FILES)
+    weights = [numbers(part.split("]]")[0]) for part in stdout.split("weight:")[1:]]
+    third_order, linear, high_order = weights
+    # the third-order polynomial recovers the true weights 5, 1.2, -3.4, 5.6
+    assert all(abs(w - t) < 0.2 for w, t in zip(third_order, [5, 1.2, -3.4, 5.6])), third_order
+    assert len(linear) == 2 and len(high_order) == 20
+
+
+def test_numerical_stability_and_init(torch_server, tmp_path):
+    stdout, ours = same_as_torch(
+        torch_server, tmp_path, "multilayer-perceptrons/numerical-stability-and-init",
+        random=True, epilogue="report('grad', x.grad.max().item())")
+    product = numbers(stdout.split("乘以100个矩阵后")[1])
+    assert max(map(abs, product)) > 1e15  # the product of 100 Gaussian matrices explodes
+    assert abs(ours["grad"] - 0.25) < 1e-3  # sigmoid's gradient peaks at 1/4
+
+
+# ---- 5 deep-learning computation ----
+
+
+def test_custom_layer(torch_server, tmp_path):
+    _, ours = same_as_torch(torch_server, tmp_path, "deep-learning-computation/custom-layer",
+                            random=True)
+    assert ours["out13"] == "tensor([-2., -1.,  0.,  1.,  2.])"
+    assert abs(numbers(ours["out18"])[0]) < 1e-6  # the centred layer's output has mean 0
+
+
+@pytest.mark.parametrize("section", ["deep-learning-computation/model-construction",
+                                     "deep-learning-computation/parameters"])
+def test_random_init_same_as_torch(torch_server, tmp_path, section):
+    same_as_torch(torch_server, tmp_path, section, random=True)
+
+
+def test_use_gpu(torch_server, tmp_path):
+    edits = {  # a second GPU: these lines fail on PyTorch without one too
+        "Z = X.cuda(1)\nprint(X)\nprint(Z)\n\nY + Z\n\nZ.cuda(1) is Z\n": ""}
+    _, ours = same_as_torch(torch_server, tmp_path, "deep-learning-computation/use-gpu", edits,
+                            random=True)
+
+
+# ---- 6 convolutional neural networks ----
+
+
+def test_conv_layer(torch_server, tmp_path):
+    stdout, ours = same_as_torch(torch_server, tmp_path,
+                                 "convolutional-neural-networks/conv-layer", random={"out57"},
+                                 compare_printed=False)  # the losses of a random init
+    losses = [numbers(line)[-1] for line in lines_with(stdout, "loss")]
+    assert losses == sorted(losses, reverse=True) and losses[-1] < 0.5
+    kernel = numbers(ours["out57"])  # learned from X and its edges Y: the book's [1, -1]
+    assert abs(kernel[0] - 1) < 0.15 and abs(kernel[1] + 1) < 0.15
+
+
+def test_channels(torch_server, tmp_path):
+    # the 1x1 convolution as a matrix product equals the channel loop (the book's assert)
+    same_as_torch(torch_server, tmp_path, "convolutional-neural-networks/channels", random=True)
+
+
+def test_lenet(torch_server, tmp_path):
+    edits = {"lr, num_epochs = 0.9, 10": "lr, num_epochs = 0.9, 1"}  # 1 epoch on 1,280 images
+    stdout, _ = same_as_torch(torch_server, tmp_path, "convolutional-neural-networks/lenet",
+                              edits, fashion_mnist_subset(1280, 256) + NO_FIGURE_FILES,
+                              random=True, cut="batch_size = 256\n")
+    assert len(lines_with(stdout, "output shape")) == 12
+    [(loss, train_acc, test_acc)] = final_metrics(stdout)
+    assert 0 < loss < 10 and 0 <= train_acc <= 1 and 0 <= test_acc <= 1
+
+
+# ---- 7 modern convolutional networks ----
+
+
+def animator_losses(stdout):
+    """The train losses the Animator prints in a terminal, one line per add()."""
+    return [numbers(line.split("train loss")[1])[0] for line in printed(stdout)
+            if "train loss" in line]
+
+
+def test_batch_norm(torch_server, tmp_path):
+    edits = {"lr, num_epochs, batch_size = 1.0, 10, 256":  # 2 epochs on 2,560 images, twice
+             "lr, num_epochs, batch_size = 1.0, 2, 256"}
+    stdout, ours = same_as_torch(torch_server, tmp_path, "convolutional-modern/batch-norm",
+                                 edits, fashion_mnist_subset(2560, 500) + NO_FIGURE_FILES,
+                                 random=True, cut="lr, num_epochs, batch_size")
+    from_scratch, concise = final_metrics(stdout)
+    for loss, train_acc, test_acc in (from_scratch, concise):
+        assert loss < 1.5 and test_acc > 0.5, (loss, test_acc)  # it learns fast at lr 1.0
+    gamma, beta = ours["out70"].split("tensor(")[1:]
+    assert len(numbers(gamma)) == len(numbers(beta)) == 6  # the first BatchNorm's 6 channels
+
+
+MODERN_CNNS = {  # section: the line that sets the epochs and batch size, and the batch size
+    "alexnet": "lr, num_epochs = 0.01, 10", "vgg": "lr, num_epochs, batch_size = 0.05, 10, 128",
+    "nin": "lr, num_epochs, batch_size = 0.1, 10, 128",
+    "googlenet": "lr, num_epochs, batch_size = 0.1, 10, 128",
+    "resnet": "lr, num_epochs, batch_size = 0.05, 10, 256",
+    "densenet": "lr, num_epochs, batch_size = 0.1, 10, 256",
+}
+
+
+def final_metrics(stdout):
+    """train_ch6's last line: loss, train accuracy, test accuracy."""
+    return [numbers(line) for line in printed(stdout) if line.startswith("loss ")]
+
+
+@pytest.mark.parametrize("name", MODERN_CNNS)
+def test_modern_cnn(torch_server, tmp_path, name):
+    """The shapes the book prints equal PyTorch's; one step on 8 real Fashion-MNIST images at
+    the book's resize (224 or 96) gives a finite loss (the nets are large: a step on a batch of
+    8 at 224 takes seconds on two cores)."""
+    line = MODERN_CNNS[name]
+    edits = {line: line.replace(", 10", ", 1").replace(", 128", ", 8").replace(", 256", ", 8")}
+    if name == "alexnet":
+        edits["batch_size = 128"] = "batch_size = 8"
+    stdout, _ = same_as_torch(torch_server, tmp_path, f"convolutional-modern/{name}", edits,
+                              fashion_mnist_subset(8, 8) + NO_FIGURE_FILES, random=True,
+                              cut="train_iter, test_iter = ")
+    [(loss, train_acc, test_acc)] = final_metrics(stdout)
+    assert 0 < loss < 10 and 0 <= train_acc <= 1 and 0 <= test_acc <= 1

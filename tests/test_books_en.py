@@ -233,12 +233,12 @@ def test_probability(tmp_path):
 
 
 def book_functions(section, *names, **variables):
-    """The section's own functions `names` (plain Python, no d2l), defined here with `math` and
+    """The section's own functions and classes `names` (plain Python, no d2l), defined here with `math` and
     `variables` as their globals, to recompute what the book prints."""
     tree = ast.parse(section_source("en", section))
     namespace = {"math": math, **variables}
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name in names:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name in names:
             exec(compile(ast.Module([node], []), section, "exec"), namespace)
     return namespace
 
@@ -372,3 +372,102 @@ def test_adadelta(tmp_path):
 def test_adam(tmp_path):
     stdout, _ = run(tmp_path, "optimization/adam", AIRFOIL_500)
     check_trains(stdout, 3)  # Adam, torch.optim.Adam, Yogi
+
+
+def test_sgd(tmp_path):
+    # the noise is random: a seed makes the run repeatable; the checks hold for any seed
+    stdout, _ = run(tmp_path, "optimization/sgd", prologue="import torch\ntorch.manual_seed(0)\n")
+    constant, exponential, polynomial = [
+        [float(v) for v in re.findall(r"x\d: (\S+?),?(?: |$)", line)]
+        for line in lines_with(stdout, "epoch ")]
+    assert [line.split(",")[0] for line in lines_with(stdout, "epoch ")] == [
+        "epoch 50", "epoch 1000", "epoch 50"]
+    # the exponentially decaying rate stops early, far from the optimum (0, 0) in x1; the
+    # polynomial decay gets close (x1 starts at -5, x2 at -2)
+    assert -1.6 < exponential[0] < -0.4
+    assert all(abs(x) < 0.6 for x in polynomial + constant)
+
+
+def test_minibatch_sgd(tmp_path):
+    edits = {
+        # a 64 x 256 corner of the element-by-element product (65,536 dot calls take 20 s)
+        "for i in range(256):\n    for j in range(256):": "for i in range(64):\n"
+                                                            "    for j in range(256):",
+        # a third of the airfoil data, as in the other sections (evaluating the loss 15 times an
+        # epoch on all examples is the slow part), except for gradient descent with lr=1: it
+        # needs all 1500 (on the first 500 it diverges)
+        "data_iter, feature_dim = get_data_ch11(batch_size)":
+            "data_iter, feature_dim = get_data_ch11(batch_size, 1500 if batch_size == 1500 "
+            "else 500)",
+        "data_iter, _ = get_data_ch11(10)": "data_iter, _ = get_data_ch11(10, 500)",
+    }
+    epilogue = """
+        report('A', bool(torch.allclose(A, torch.mm(B, C), atol=1e-4)))
+        report('gflops', gigaflops)
+    """
+    stdout, reported = run(tmp_path, "optimization/minibatch-sgd", edits, epilogue=epilogue)
+    assert reported["A"]  # the product in blocks of 64 columns is the product
+    assert len(lines_with(stdout, "performance in Gigaflops")) == 2
+    element, column, full = reported["gflops"]
+    assert element < column  # one dot product a call is the slowest (the book's point)
+    # gradient descent, SGD, batch sizes 100 and 10, torch.optim.SGD: all near the least loss
+    gd, sgd, *minibatch = final_losses(stdout)
+    check_trains("\n".join(lines_with(stdout, "sec/epoch")[1:]), 4, n=500)
+    assert least_squares_loss(1500) < gd < 0.26
+
+
+# Reports the values each d2l.plot call draws (its Y, or X when it has one argument) under
+# 'plots', one list per call: the prologue replaces d2l.plot before the book's code reads it.
+PLOTS = """
+import glasstorch.d2l.torch as _d2l_torch
+_plot, _plotted = _d2l_torch.plot, []
+def _plot_and_report(X, Y=None, *args, **kwargs):
+    _plotted.append([float(y) for y in (X if Y is None else Y)])
+    report('plots', _plotted)
+    return _plot(X, Y, *args, **kwargs)
+_d2l_torch.plot = _plot_and_report
+"""
+
+
+def test_lr_scheduler(tmp_path):
+    edits = {
+        # two epochs of each of the five trainings instead of 30 (the schedules the book plots
+        # keep their 30 and 50 steps)
+        "    for epoch in range(num_epochs):\n        metric":
+            "    for epoch in range(min(num_epochs, 2)):\n        metric"}
+    epilogue = """
+        report('lr', trainer.param_groups[0]['lr'])
+        report('module', [lr_scheduler.MultiStepLR.__module__, lr_scheduler.__name__])
+    """
+    prologue = fashion_mnist_subset(512, 256) + PLOTS  # two batches an epoch, one to test
+    stdout, reported = run(tmp_path, "optimization/lr-scheduler", edits, prologue, epilogue)
+    # the book's train loop steps a built-in scheduler (MultiStepLR here) when its __module__ is
+    # lr_scheduler's name, and calls a custom one; otherwise it calls MultiStepLR and fails
+    module, name = reported["module"]
+    assert module == name and name.endswith("optim.lr_scheduler")
+    book = book_functions("optimization/lr-scheduler", "SquareRootScheduler", "FactorScheduler",
+                          "CosineScheduler")
+    square_root = book["SquareRootScheduler"](lr=0.1)
+    factor = book["FactorScheduler"](factor=0.9, stop_factor_lr=1e-2, base_lr=2.0)
+    cosine = book["CosineScheduler"](max_update=20, base_lr=0.3, final_lr=0.01)
+    warmup = book["CosineScheduler"](20, warmup_steps=5, base_lr=0.3, final_lr=0.01)
+    # MultiStepLR's rates from PyTorch's own scheduler: 0.5 halved at epochs 15 and 30
+    param = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([param], lr=0.5)
+    multistep = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[15, 30], gamma=0.5)
+    multistep_rates = []
+    for _ in range(30):
+        multistep_rates.append(multistep.get_last_lr()[0])
+        optimizer.step()
+        multistep.step()
+    expected = [[square_root(t) for t in range(30)], [factor(t) for t in range(50)],
+                multistep_rates, [cosine(t) for t in range(30)], [warmup(t) for t in range(30)]]
+    assert len(reported["plots"]) == 5
+    for plotted, rates in zip(reported["plots"], expected):
+        assert plotted == pytest.approx(rates, rel=1e-6)
+    assert multistep_rates[14:16] == [0.5, 0.25]
+    # the last training's rate after its two epochs: the warmup's scheduler(1) = 0.3 / 5
+    assert reported["lr"] == pytest.approx(0.06)
+    results = [[float(v) for v in re.findall(r"[\d.]+", line)]
+               for line in lines_with(stdout, "test acc") if line.startswith("train loss")]
+    assert len(results) == 5 and all(0 < loss < 5 and 0 <= acc <= 1 for loss, _, acc in results)

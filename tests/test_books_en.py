@@ -471,3 +471,137 @@ def test_lr_scheduler(tmp_path):
     results = [[float(v) for v in re.findall(r"[\d.]+", line)]
                for line in lines_with(stdout, "test acc") if line.startswith("train loss")]
     assert len(results) == 5 and all(0 < loss < 5 and 0 <= acc <= 1 for loss, _, acc in results)
+
+
+# ---- 3 linear regression ----
+
+# Reports each d2l.Trainer.fit's board: the ProgressBoard's lines (model.board.data, each point
+# a Point(x, y)) under 'fits', one dict of {label: [[x, y], ...]} per fit.
+FITS = """
+import glasstorch.d2l.torch as _d2l_torch
+_fit, _fits = _d2l_torch.Trainer.fit, []
+def _fit_and_report(self, model, data):
+    _fit(self, model, data)
+    _fits.append({label: [[float(x), float(y)] for x, y in line]
+                  for label, line in model.board.data.items()})
+    report('fits', _fits)
+_d2l_torch.Trainer.fit = _fit_and_report
+"""
+
+# The boards keep their points (board.data) but draw no figure: in a terminal each board is
+# saved as a PNG at each epoch's end, 0.2 to 0.8 s a save (log-scale ticks are the slow ones),
+# which is most of the time of these short runs. test_oo_design draws the figures.
+NO_FIGURES = """
+import glasstorch.d2l.torch as _d2l_torch
+_board_init = _d2l_torch.ProgressBoard.__init__
+def _board_without_figure(self, *args, **kwargs):
+    _board_init(self, *args, **kwargs)
+    self.display = False
+_d2l_torch.ProgressBoard.__init__ = _board_without_figure
+"""
+
+
+def ys(line):
+    return [y for _, y in line]
+
+
+def test_oo_design(tmp_path):
+    epilogue = """
+        report('board', {label: [[float(x), float(y)] for x, y in line]
+                         for label, line in board.data.items()})
+    """
+    stdout, reported = run(tmp_path, "linear-regression/oo-design", epilogue=epilogue)
+    assert printed(stdout)[:3] == ['Class attribute "b" is 1', "self.a = 1 self.b = 2",
+                                   "There is no self.c = True"]
+    # each point of the board averages every_n drawn points: 100 x values, sin every 2 and cos
+    # every 10
+    x = np.arange(0, 10, 0.1)
+    for label, every_n, f in [("sin", 2, np.sin), ("cos", 10, np.cos)]:
+        expected = [[x[i:i + every_n].mean(), f(x[i:i + every_n]).mean()]
+                    for i in range(0, 100, every_n)]
+        assert np.allclose(reported["board"][label], expected)
+    assert any(line.startswith("figure saved to ") for line in stdout.splitlines())
+
+
+def test_synthetic_regression_data(tmp_path):
+    epilogue = """
+        report('residual', float((data.y - d2l.matmul(data.X, data.w.reshape(-1, 1)) - data.b)
+                                 .abs().max()))
+        report('sizes', [len(data.X), len(data.y)])
+    """
+    stdout, reported = run(tmp_path, "linear-regression/synthetic-regression-data",
+                           epilogue=epilogue, notebook=True)
+    assert reported["sizes"] == [2000, 2000]
+    assert reported["residual"] < 0.06  # y = Xw + b + noise of std 0.01: 6 std for 2000 draws
+    # both loaders (the book's generator and get_tensorloader) give batches of 32
+    assert printed(stdout)[2:] == ["X shape: torch.Size([32, 2]) ", "y shape: torch.Size([32, 1])"] * 2
+    assert re.fullmatch(r"features: tensor\(\[ *\S+, +\S+\]\) ", printed(stdout)[0])
+    assert re.fullmatch(r"label: tensor\(\[ *\S+\]\)", printed(stdout)[1])
+    assert shown(reported, "len(data.train_dataloader())") == "32"  # 1000 examples / 32
+
+
+def test_linear_regression(tmp_path):
+    epilogue = """
+        report('d', d.tolist())
+    """
+    _, reported = run(tmp_path, "linear-regression/linear-regression", epilogue=epilogue,
+                      notebook=True)
+    loop, vectorized = [float(value.strip("'").split()[0]) for _, value in outputs(reported)]
+    # the book's point: one vectorized addition is much faster than 10000 in a Python loop
+    assert vectorized < loop / 10
+    assert reported["d"] == [2.0] * 10000
+
+
+def check_regression(w_error, b_error):
+    # the book's 3 epochs end with errors of about 0.1 in w and 0.1 in b (lr 0.03, w = [2, -3.4])
+    assert all(abs(e) < 0.3 for e in w_error) and abs(b_error) < 0.3, (w_error, b_error)
+
+
+def check_loss_goes_down(fit, floor=None):
+    train, val = ys(fit["train_loss"]), ys(fit["val_loss"])
+    assert train[-1] < train[0] / 2 and val[-1] < val[0], fit
+    if floor is not None:
+        assert val[-1] < floor, fit
+
+
+def test_linear_regression_scratch(tmp_path):
+    epilogue = """
+        report('errors', [(data.w - model.w.reshape(data.w.shape)).tolist(),
+                          float(data.b - model.b)])
+    """
+    stdout, reported = run(tmp_path, "linear-regression/linear-regression-scratch",
+                           prologue=FITS + NO_FIGURES, epilogue=epilogue)
+    check_regression(*reported["errors"])
+    (fit,) = reported["fits"]
+    check_loss_goes_down(fit, floor=0.1)  # from about 18 (w = 0) to the noise's 5e-5
+    assert len(fit["train_loss"]) == 3 * 2 and len(fit["val_loss"]) == 3  # per epoch: 2 and 1
+    assert lines_with(stdout, "error in estimating w: tensor([")
+
+
+def test_linear_regression_concise(tmp_path):
+    epilogue = """
+        report('errors', [(data.w - w.reshape(data.w.shape)).tolist(), float(data.b - b)])
+        report('shapes', [list(w.shape), list(b.shape)])
+    """
+    stdout, reported = run(tmp_path, "linear-regression/linear-regression-concise",
+                           prologue=FITS + NO_FIGURES, epilogue=epilogue)
+    check_regression(*reported["errors"])
+    assert reported["shapes"] == [[1, 2], [1]]  # nn.LazyLinear(1) took in_features 2
+    check_loss_goes_down(reported["fits"][0], floor=0.1)
+
+
+def test_weight_decay(tmp_path):
+    stdout, reported = run(tmp_path, "linear-regression/weight-decay", prologue=FITS + NO_FIGURES)
+    norms = [float(line.split(":")[1]) for line in lines_with(stdout, "L2 norm of w:")]
+    without, scratch, concise = norms
+    # weight decay keeps w small: lambda = 3 from scratch, against lambda = 0 (both start at
+    # normal(0, 0.01) weights, 0.01 in this norm)
+    assert scratch < without / 5, norms
+    # nn.LazyLinear initialises its weight at its first input, after the book's normal_(0, 0.01)
+    # (as on PyTorch): it starts near 0.17 in this norm, and SGD's weight_decay=3 takes it down
+    # by 0.97 a step, to about 0.015 in 40 steps
+    assert concise < 0.05, norms
+    # without it, 20 examples for 200 weights overfit: the validation loss stays far above the
+    # training loss
+    fit = reported["fits"][0]
+    assert ys(fit["train_loss"])[-1] < ys(fit["val_loss"])[-1] / 10, fit

@@ -12,6 +12,7 @@ learned parameters close to the truth. Each edit says why it is there (mostly: f
 fewer images, so that the file runs in a few minutes on two cores).
 """
 
+import hashlib
 import json
 import os
 import re
@@ -599,6 +600,84 @@ def test_sequence(tmp_path):
     assert len(losses) == 3 and losses[-1] < losses[0] and losses[-1] < 0.1
     # one-step predictions follow the sine; predictions fed back on themselves drift away
     assert ours["onestep"] < 0.1 < ours["multistep"]
+
+
+
+# The time machine text (d2l's timemachine.txt) cannot be downloaded here: the text sections
+# run on a stand-in in the book's cache folder, registered with its SHA-1 as a reader
+# registering their own file would (the novel's opening, public domain, and a pangram so that
+# the character vocabulary has the book's 26 letters, space and <unk>), repeated so that an
+# epoch has a few minibatches of 32 x 35 characters
+TIME_MACHINE = ("""The Time Traveller (for so it will be convenient to speak of him) was
+expounding a recondite matter to us. His grey eyes shone and twinkled, and his
+usually pale face was flushed and animated. The fire burned brightly, and the
+soft radiance of the incandescent lights in the lilies of silver caught the
+bubbles that flashed and passed in our glasses. Our chairs, being his patents,
+embraced and caressed us rather than submitted to be sat upon, and there was
+that luxurious after-dinner atmosphere when thought roams gracefully free of
+the trammels of precision. And he put it to us in this way, marking the points
+with a lean forefinger, as we sat and lazily admired his earnestness over this
+new paradox (as we thought it) and his fecundity.
+
+'You must follow me carefully. I shall have to controvert one or two ideas
+that are almost universally accepted.' The quick brown fox jumps over the lazy dog.
+'Is not that rather a large thing to expect us to begin upon?' said Filby.
+""" * 8).encode()
+TIME_MACHINE_SHA1 = hashlib.sha1(TIME_MACHINE).hexdigest()
+STAND_IN_TIME_MACHINE = f"""
+from glasstorch.d2l import data_hub as _data_hub
+_data_hub.DATA_HUB['time_machine'] = (_data_hub.DATA_URL + 'timemachine.txt',
+                                      '{TIME_MACHINE_SHA1}')
+"""
+
+
+def run_on_time_machine(tmp_path, section, edits=None, prologue="", epilogue=""):
+    return run_section(tmp_path, "zh", f"recurrent-neural-networks/{section}", edits,
+                       STAND_IN_TIME_MACHINE + prologue, epilogue,
+                       data_files={"timemachine.txt": TIME_MACHINE})
+
+
+def test_text_preprocessing(tmp_path):
+    edits = {"'090b5e7e70c295757f55df93cb0a180b9691891a'": repr(TIME_MACHINE_SHA1)}  # stand-in
+    stdout, ours = run_on_time_machine(tmp_path, "text-preprocessing", edits, NOTEBOOK)
+    lines = printed(stdout)
+    assert lines[0] == "# 文本总行数: 112"  # 8 x 14 lines
+    assert lines[1] == "the time traveller for so it will be convenient to speak of him was"
+    assert lines[3] == str(lines[1].split())  # tokenize: the first line's words
+    assert lines[14].startswith("[('<unk>', 0), ('the', 1),")  # the most frequent word first
+    words = eval(lines[15].split(":", 1)[1])
+    indices = eval(lines[16].split(":", 1)[1])
+    assert len(words) == len(indices) and indices[0] == 1  # 'the', the most frequent word
+    characters = len(TIME_MACHINE.decode().lower().replace("\n", " ").replace("'", " "))
+    corpus, vocab = eval(ours["out104"])
+    assert vocab == 28 and 0.8 * characters < corpus <= characters  # the book: (170580, 28)
+
+
+def test_language_models_and_dataset(tmp_path):
+    stdout, ours = run_on_time_machine(tmp_path, "language-models-and-dataset", None, NOTEBOOK,
+                                       epilogue="""
+        report('random', all(bool((Y == X + 1).all()) and X.shape == (2, 5)
+                             for X, Y in seq_data_iter_random(my_seq, 2, 5)))
+        report('sequential', all(bool((Y == X + 1).all()) and X.shape == (2, 5)
+                                 for X, Y in seq_data_iter_sequential(my_seq, 2, 5)))
+        """)
+    assert ours["out9"].startswith("[('the', ")  # the book: the most frequent word
+    assert ours["out17"].startswith("[(('the', 'time'), ") or "'the'" in ours["out17"]
+    assert ours["random"] and ours["sequential"]  # the labels are the inputs shifted by one
+    assert len(lines_with(stdout, "X: ")) == 6  # the book's two loops over my_seq
+
+
+def test_rnn_scratch(tmp_path):
+    edits = {"num_epochs, lr = 500, 1": "num_epochs, lr = 1, 1"}  # the book: 500 epochs
+    stdout, ours = run_on_time_machine(tmp_path, "rnn-scratch", edits,
+                                       NO_FIGURE_FILES + NOTEBOOK)
+    assert ours["out13"] == "torch.Size([5, 2, 28])"
+    assert ours["out69"] == "(torch.Size([10, 28]), 1, torch.Size([2, 512]))"
+    assert ours["out85"].startswith("'time traveller ") and len(eval(ours["out85"])) == 25
+    perplexities = [numbers(line)[0] for line in printed(stdout) if line.startswith("困惑度")]
+    # an untrained model is as unsure as a uniform guess among 28 characters; one epoch of
+    # each run (sequential and random minibatches) already does better
+    assert len(perplexities) == 2 and all(p < 27 for p in perplexities), perplexities
 
 
 # ---- 11 optimization algorithms ----

@@ -703,3 +703,32 @@ def test_sgd(torch_server, tmp_path):
     # the decaying learning rates end close to the minimum (0, 0); the noise keeps a constant one
     for x1, x2 in finals[1:]:
         assert abs(x1) < 1 and abs(x2) < 1
+
+
+
+def test_minibatch_sgd(tmp_path):
+    edits = {  # 16 rows of the element-wise product (the book: 256), a third of the data
+        "for i in range(256):\n    for j in range(256):": "for i in range(16):\n    for j in range(256):",
+        "def get_data_ch11(batch_size=10, n=1500):": "def get_data_ch11(batch_size=10, n=500):"}
+    stdout, _ = run_section(tmp_path, "zh", "optimization/minibatch-sgd", edits, NO_FIGURE_FILES)
+    element, column, full = numbers(lines_with(stdout, "element")[0])
+    # one matrix product beats the element-wise loop by far (column-wise vs one product is too
+    # close to call from one cold timing on two cores, on PyTorch too)
+    assert full > element and column > element
+    assert numbers(lines_with(stdout, "block")[0])[0] > 0
+    losses = [numbers(line)[0] for line in printed(stdout) if line.startswith("loss: ")]
+    # gd, sgd, batch size 100, batch size 10, and the concise SGD: all end low
+    assert len(losses) == 5 and all(0 < loss < 0.3 for loss in losses), losses
+
+
+def test_lr_scheduler(tmp_path):
+    edits = {  # each of the five runs trains 2 epochs on 512 images (the book: 30 on 60,000);
+        # the schedules keep the book's 30 epochs
+        "    for epoch in range(num_epochs):\n        metric = d2l.Accumulator(3)":
+            "    for epoch in range(2):\n        metric = d2l.Accumulator(3)"}
+    stdout, _ = run_section(tmp_path, "zh", "optimization/lr-scheduler", edits,
+                            fashion_mnist_subset(512, 256) + NO_FIGURE_FILES)
+    assert lines_with(stdout, "learning rate is now 0.10")
+    finals = [numbers(line) for line in printed(stdout) if line.startswith("train loss")]
+    assert len(finals) == 5
+    assert all(0 < loss < 10 and 0 <= train <= 1 and 0 <= test <= 1 for loss, train, test in finals)

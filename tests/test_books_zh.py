@@ -23,7 +23,7 @@ import textwrap
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "books"))
-from runner import REPORT, fashion_mnist_subset, run_section, section_source  # noqa: E402
+from runner import REPORT, fashion_mnist_subset, run_section, section_source
 
 # ---- the notebook's Out[] values ----
 
@@ -31,7 +31,7 @@ NOTEBOOK = """
 def _run_as_notebook():
     # The book's code below, run as its notebook runs it: each top-level expression statement's
     # value (a cell's Out[]), unless None, is reported as its repr, under 'out<line>' with the
-    # line number in the book's code. Then this file stops (the code has run once, here).
+    # line number in the book's code (as edited). Then this file stops (the code has run once).
     import ast
     with open(__file__, encoding='utf-8') as file:
         text = file.read()
@@ -58,8 +58,8 @@ _run_as_notebook()
 # ---- the book's code ----
 """
 
-# d2l for the same code on PyTorch: the book's array aliases (d2l-zh v2's d2l/torch.py) and
-# corr2d and train_2d as the book writes them; plots draw nothing (their Out[] is None on both sides)
+# d2l for the same code on PyTorch: the book's array aliases (d2l-zh v2's d2l/torch.py), corr2d
+# and train_2d as the book writes them; plots draw nothing (their Out[] is None on both sides)
 TORCH_D2L = """
 import matplotlib
 matplotlib.use('Agg')
@@ -307,7 +307,7 @@ def test_ndarray(torch_server, tmp_path):
 def test_pandas(torch_server, tmp_path):
     edits = {  # pandas 2 no longer skips the string column in mean() (the book: pandas 1)
         "inputs.fillna(inputs.mean())": "inputs.fillna(inputs.mean(numeric_only=True))"}
-    stdout, ours = same_as_torch(torch_server, tmp_path, "preliminaries/pandas", edits)
+    _, ours = same_as_torch(torch_server, tmp_path, "preliminaries/pandas", edits)
     assert ours["out30"].count("dtype=torch.float64") == 2
 
 
@@ -324,7 +324,7 @@ def test_same_as_torch(torch_server, tmp_path, section):
 
 
 def test_probability(torch_server, tmp_path):
-    stdout, ours = same_as_torch(torch_server, tmp_path, "preliminaries/probability", random=True,
+    _, ours = same_as_torch(torch_server, tmp_path, "preliminaries/probability", random=True,
                                  epilogue="report('estimates', estimates[-1].tolist())")
     assert all(abs(p - 1 / 6) < 0.03 for p in ours["estimates"])  # 5000 rolls of a fair die
 
@@ -340,7 +340,8 @@ def test_lookup_api(tmp_path):
 
 
 def test_linear_regression(torch_server, tmp_path):
-    stdout, ours = same_as_torch(torch_server, tmp_path, "linear-networks/linear-regression", random=True)
+    _, ours = same_as_torch(torch_server, tmp_path, "linear-networks/linear-regression",
+                            random=True)
     loop, vectorized = (float(ours[name].strip("'").split()[0]) for name in ("out42", "out46"))
     assert vectorized < loop / 10  # the book: the vectorised add is far faster
 
@@ -389,7 +390,7 @@ def test_softmax_regression_scratch(tmp_path):
         "    assert train_loss < 0.5, train_loss\n": "    report('train', train_metrics)\n",
         "    assert train_acc <= 1 and train_acc > 0.7, train_acc\n": "",
         "    assert test_acc <= 1 and test_acc > 0.7, test_acc\n": "    report('test', test_acc)\n"}
-    stdout, ours = run_section(tmp_path, "zh", "linear-networks/softmax-regression-scratch",
+    _, ours = run_section(tmp_path, "zh", "linear-networks/softmax-regression-scratch",
                                edits, fashion_mnist_subset(15000, 1000) + NOTEBOOK)
     assert ours["out15"] == "(tensor([[5., 7., 9.]]), tensor([[ 6.],\n        [15.]]))"
     sums = FLOAT.findall(ours["out24"].rsplit("tensor(", 1)[1])
@@ -456,7 +457,7 @@ def test_underfit_overfit(tmp_path):
             "poly_features[n_train:, :2],\n      labels[:n_train], labels[n_train:], "
             "num_epochs=40)",
         "num_epochs=1500": "num_epochs=40"}
-    stdout, ours = run_section(tmp_path, "zh", "multilayer-perceptrons/underfit-overfit", edits,
+    stdout, _ = run_section(tmp_path, "zh", "multilayer-perceptrons/underfit-overfit", edits,
                                NO_FIGURE_FILES)
     weights = [numbers(part.split("]]")[0]) for part in stdout.split("weight:")[1:]]
     third_order, linear, high_order = weights
@@ -495,6 +496,9 @@ def test_use_gpu(torch_server, tmp_path):
         "Z = X.cuda(1)\nprint(X)\nprint(Z)\n\nY + Z\n\nZ.cuda(1) is Z\n": ""}
     _, ours = same_as_torch(torch_server, tmp_path, "deep-learning-computation/use-gpu", edits,
                             random=True)
+    assert ours["out6"] == "0"  # no GPU here: everything falls back to the CPU
+    assert ours["out20"] == "(device(type='cpu'), device(type='cpu'), [device(type='cpu')])"
+    assert ours["out37"] == "device(type='cpu')"  # line 44 before the edit
 
 
 # ---- 6 convolutional neural networks ----
@@ -512,7 +516,7 @@ def test_conv_layer(torch_server, tmp_path):
 
 def test_channels(torch_server, tmp_path):
     # the 1x1 convolution as a matrix product equals the channel loop (the book's assert)
-    same_as_torch(torch_server, tmp_path, "convolutional-neural-networks/channels", random=True)
+    same_as_torch(torch_server, tmp_path, "convolutional-neural-networks/channels")
 
 
 def test_lenet(torch_server, tmp_path):
@@ -594,7 +598,8 @@ def test_sequence(tmp_path):
     stdout, ours = run_section(tmp_path, "zh", "recurrent-neural-networks/sequence", edits,
                                epilogue="""
         report('onestep', float(((onestep_preds - labels) ** 2).mean()))
-        report('multistep', float(((multistep_preds[n_train + tau:] - x[n_train + tau:]) ** 2).mean()))
+        later = slice(n_train + tau, None)
+        report('multistep', float(((multistep_preds[later] - x[later]) ** 2).mean()))
     """)
     losses = [numbers(line)[-1] for line in lines_with(stdout, "loss:")]
     assert len(losses) == 3 and losses[-1] < losses[0] and losses[-1] < 0.1
@@ -710,7 +715,8 @@ def test_minibatch_sgd(tmp_path):
     edits = {  # 16 rows of the element-wise product (the book: 256); SGD on single examples
         # for one epoch (1,500 steps), not two (gradient descent at the book's lr 1 needs all
         # 1,500 examples: on fewer the loss's curvature exceeds 2 and it diverges)
-        "for i in range(256):\n    for j in range(256):": "for i in range(16):\n    for j in range(256):",
+        "for i in range(256):\n    for j in range(256):":
+            "for i in range(16):\n    for j in range(256):",
         "sgd_res = train_sgd(0.005, 1)": "sgd_res = train_sgd(0.005, 1, 1)"}
     stdout, _ = run_section(tmp_path, "zh", "optimization/minibatch-sgd", edits, NO_FIGURE_FILES)
     element, column, full = numbers(lines_with(stdout, "element")[0])

@@ -204,7 +204,8 @@ def test_calculus(tmp_path):
     assert abs(float(printed(stdout)[-1].split("=")[-1]) - 2) < 1e-4
     (x, fx), (x2, tangent) = reported["lines"]
     assert x == x2 and len(x) == 30
-    assert fx == pytest.approx([f(v) for v in x]) and tangent == pytest.approx([2 * v - 3 for v in x])
+    assert fx == pytest.approx([f(v) for v in x])
+    assert tangent == pytest.approx([2 * v - 3 for v in x])
 
 
 def test_probability(tmp_path):
@@ -213,8 +214,7 @@ def test_probability(tmp_path):
         report('counts', (counts.sum(dim=0) / 10000).tolist())
         report('estimates', [list(estimates.shape), estimates[-1].tolist()])
     """
-    _, reported = run(tmp_path, "preliminaries/probability", epilogue=epilogue,
-                           notebook=True)
+    _, reported = run(tmp_path, "preliminaries/probability", epilogue=epilogue, notebook=True)
     for text, total in [("Multinomial(100, fair_probs).sample()", 100),
                         ("Multinomial(100, fair_probs).sample() / 100", 1)]:
         counts = [float(x) for x in FLOAT.findall(shown(reported, text))]
@@ -232,8 +232,8 @@ def test_probability(tmp_path):
 
 
 def book_functions(section, *names, **variables):
-    """The section's own functions and classes `names` (plain Python, no d2l), defined here with `math` and
-    `variables` as their globals, to recompute what the book prints."""
+    """The section's own functions and classes `names` (plain Python, no d2l), defined here with
+    `math` and `variables` as their globals, to recompute what the book prints."""
     tree = ast.parse(section_source("en", section))
     namespace = {"math": math, **variables}
     for node in tree.body:
@@ -291,7 +291,8 @@ def test_gd(tmp_path):
     x1, x2, s1, s2 = -5, -2, 0, 0
     for _ in range(20):
         x1, x2, s1, s2 = namespace["gd_2d"](x1, x2, s1, s2, namespace["f_2d_grad"])
-    assert lines[4] == f"epoch 20, x1: {x1:f}, x2: {x2:f}" == "epoch 20, x1: -0.057646, x2: -0.000073"
+    assert lines[4] == f"epoch 20, x1: {x1:f}, x2: {x2:f}"
+    assert lines[4] == "epoch 20, x1: -0.057646, x2: -0.000073"
 
     c = torch.tensor(0.5)
     newton = lambda x: c * torch.sinh(c * x) / (c ** 2 * torch.cosh(c * x))
@@ -538,7 +539,8 @@ def test_synthetic_regression_data(tmp_path):
     assert reported["sizes"] == [2000, 2000]
     assert reported["residual"] < 0.06  # y = Xw + b + noise of std 0.01: 6 std for 2000 draws
     # both loaders (the book's generator and get_tensorloader) give batches of 32
-    assert printed(stdout)[2:] == ["X shape: torch.Size([32, 2]) ", "y shape: torch.Size([32, 1])"] * 2
+    shapes = ["X shape: torch.Size([32, 2]) ", "y shape: torch.Size([32, 1])"]
+    assert printed(stdout)[2:] == shapes * 2
     assert re.fullmatch(r"features: tensor\(\[ *\S+, +\S+\]\) ", printed(stdout)[0])
     assert re.fullmatch(r"label: tensor\(\[ *\S+\]\)", printed(stdout)[1])
     assert shown(reported, "len(data.train_dataloader())") == "32"  # 1000 examples / 32
@@ -630,10 +632,20 @@ def fashion_mnist_fits(reported, floor):
         assert ys(fit["val_acc"])[-1] > floor, fit
 
 
-@pytest.mark.parametrize("section", ["linear-classification/classification"])
-def test_defines_only(tmp_path, section):
-    """Sections that define d2l classes and functions for later ones (which test them)."""
-    run(tmp_path, section)
+def test_classification(tmp_path):
+    epilogue = """
+        model = Classifier()
+        model.lr, model.net = 0.1, torch.nn.Linear(2, 2)
+        Y_hat = d2l.tensor([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])
+        report('accuracy', float(model.accuracy(Y_hat, d2l.tensor([1, 1, 1]))))
+        report('each', model.accuracy(Y_hat, d2l.tensor([1, 1, 1]), averaged=False).tolist())
+        report('optimizer', type(d2l.Module.configure_optimizers(model)).__name__)
+    """
+    # the section defines Classifier (later sections use d2l's); its accuracy on 3 predictions
+    _, reported = run(tmp_path, "linear-classification/classification", epilogue=epilogue)
+    assert reported["accuracy"] == pytest.approx(2 / 3)
+    assert reported["each"] == [1.0, 0.0, 1.0]
+    assert reported["optimizer"] == "SGD"  # the configure_optimizers it adds to d2l.Module
 
 
 def test_image_classification_dataset(tmp_path):

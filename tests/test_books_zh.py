@@ -4,18 +4,22 @@ Each section's PyTorch code (tests/books/zh/<chapter>/<section>.py, unedited) ru
 `glasstorch run` in a fresh process (tests/books/runner.py), as the book's notebook runs it: the
 value of each top-level expression (what a cell shows as Out[]) is reported (NOTEBOOK below).
 Where the code draws no random numbers, those values and the printed lines must equal what the
-same code prints on PyTorch (run with plain `python` in a subprocess, with the book's d2l
-aliases over PyTorch as its d2l: TORCH_D2L); where it draws random numbers, they must agree up to
-the floating-point digits (shapes, dtypes, layout and integers exactly). Training sections check
-what the book states instead: the loss goes down, accuracy floors on the real Fashion-MNIST,
-learned parameters close to the truth. Each edit says why it is there (mostly: fewer epochs and
-fewer images, so that the file runs in a few minutes on two cores).
+same code prints on PyTorch (run with plain `python` in one subprocess for the session, with the
+book's d2l aliases over PyTorch as its d2l: TORCH_D2L); where it draws random numbers, they must
+agree up to the floating-point digits (shapes, dtypes, layout and integers exactly). Training
+sections check what the book states instead: the loss goes down, accuracy floors on the real
+Fashion-MNIST, learned parameters close to the truth. Each edit says why it is there (mostly:
+fewer epochs and fewer images, so that the file runs in a few minutes on two cores).
+
+Not here: the Kaggle house-price section (tests/test_books_kaggle.py runs it on the real files)
+and rnn-concise, which needs nn.RNN (glasstorch has none yet).
 """
 
 import hashlib
 import json
 import os
 import re
+import select
 import subprocess
 import sys
 import textwrap
@@ -179,6 +183,8 @@ def run_on_torch(server, tmp_path, section, edits=None, prologue="", epilogue=""
                       + textwrap.dedent(epilogue), encoding="utf-8")
     server.stdin.write(json.dumps(str(script)) + "\n")
     server.stdin.flush()
+    ready, _, _ = select.select([server.stdout], [], [], 120)
+    assert ready, f"{section} on PyTorch did not finish in 120 s"
     ok, stdout = json.loads(server.stdout.readline())
     assert ok, f"{section} on PyTorch failed:\n{stdout[-3000:]}"
     return stdout, reported_values(stdout)

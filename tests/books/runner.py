@@ -61,7 +61,10 @@ def run_section(tmp_path, edition, section, edits=None, prologue="", epilogue=""
     script = work / f"{edition}-{os.path.basename(section)}.py"
     script.write_text(REPORT + textwrap.dedent(prologue) + "\n" + source + "\n"
                       + textwrap.dedent(epilogue), encoding="utf-8")
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0")
+    # one OpenBLAS thread: the sections run next to other work on a small machine, where
+    # OpenBLAS's threads spin-wait for each other and each of the many small products (of a
+    # convolution, say) then waits for a time slice; one thread keeps runs short and steady
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1")
     env.pop("DISPLAY", None)
     result = subprocess.run([sys.executable, "-m", "glasstorch", "run", script.name], cwd=work,
                             env=env, capture_output=True, text=True, timeout=timeout)

@@ -3,171 +3,41 @@ guide, convolutional networks and modern convolutional networks.
 
 Each section's PyTorch code (tests/books/en/<chapter>/<section>.py, unedited) runs under
 `glasstorch run` in a fresh process (tests/books/runner.py) as its notebook runs it: the value
-of each top-level expression (a cell's Out[]) is reported under its source text (NOTEBOOK).
-Where a section needs nothing of d2l but its array aliases and small helpers, the same code also
-runs here on PyTorch (with those aliases as `d2l`, TORCH_D2L) and the two must agree: exactly
-where the code draws no random numbers, up to every float where it does. The layer summaries
-are compared line by line with the same classes built on PyTorch. Training sections check what
-the book states: the loss goes down, accuracy floors on the real Fashion-MNIST, and for the
-large networks that one epoch runs forward and backward with a finite loss. Each edit says why
-it is there (fewer epochs, fewer and smaller images, so that the file runs in a few minutes on
-two cores).
+of each top-level expression (a cell's Out[]) is reported under its source text
+(tests/books/notebook.py). Where a section needs nothing of d2l but its array aliases and small
+helpers, the same code also runs here on PyTorch (with those as `d2l`: tests/books/torch_d2l.py)
+and the two must agree: exactly where the code draws no random numbers, up to every float where
+it does. The layer summaries are compared line by line with the same classes built on PyTorch.
+Training sections check what the book states: the loss goes down, accuracy floors on the real
+Fashion-MNIST, and for the large networks that one epoch runs forward and backward with a finite
+loss. Each edit says why it is there (fewer epochs, fewer and smaller images, so that the file
+runs in a few minutes on two cores).
 """
 
 import ast
-import contextlib
-import io
 import itertools
-import json
 import math
-import os
-import re
-import sys
-import textwrap
-import types
 
-import pytest
 import torch
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "books"))
-from runner import fashion_mnist_subset, run_section, section_source
-
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread(monkeypatch):
-    # The sections run in subprocesses next to other work on a small machine; OpenBLAS's threads
-    # spin-wait for each other, and on a loaded machine each of the many small products of a
-    # convolution then waits for a time slice (5x longer runs). One thread keeps runs steady.
-    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
-
-
-# ---- the notebook's Out[] values ----
-
-# Runs the code after the marker as the book's notebook does: each top-level expression's value,
-# unless None, is reported as its repr under its source text and a count ('net(X).shape#1' for
-# the second one). The same function runs the PyTorch side here (`notebook_run`).
-NOTEBOOK_FUNCTION = """
-def _as_notebook(code, filename, first_line, namespace, report):
-    import ast
-    tree = ast.parse(code)
-    seen = {}
-    def show(text, value):
-        if value is not None:
-            count = seen.get(text, 0)
-            seen[text] = count + 1
-            report(f'{text}#{count}', repr(value))
-    for i, node in enumerate(tree.body):
-        if isinstance(node, ast.Expr):
-            text = ast.get_source_segment(code, node)
-            call = ast.Call(ast.Name('_show', ast.Load()), [ast.Constant(text), node.value], [])
-            tree.body[i] = ast.copy_location(ast.Expr(call), node)
-    ast.fix_missing_locations(tree)
-    ast.increment_lineno(tree, first_line - 1)  # tracebacks show the file's lines
-    namespace['_show'] = show
-    exec(compile(tree, filename, 'exec'), namespace)
-"""
-MARKER = "# ---- the book's code ----"
-NOTEBOOK = NOTEBOOK_FUNCTION + f"""
-def _run_as_notebook():
-    with open(__file__, encoding='utf-8') as file:
-        text = file.read()
-    head, code = text.split({chr(10) + MARKER + chr(10)!r}, 1)
-    _as_notebook(code, __file__, head.count('\\n') + 3, globals(), report)
-    raise SystemExit(0)  # the code has run once, as a notebook
-
-
-_run_as_notebook()
-{MARKER}
-"""
-
-_notebook_namespace = {}
-exec(NOTEBOOK_FUNCTION, _notebook_namespace)  # noqa: S102 (one definition for both sides)
-_as_notebook = _notebook_namespace["_as_notebook"]
+from books.notebook import (
+    FLOAT,
+    check_same_outputs,
+    outputs,
+    printed,
+    run_on_torch,
+    section_prologue,
+)
+from books.runner import fashion_mnist_subset, run_section, section_source
 
 
 def run(tmp_path, section, edits=None, prologue="", epilogue="", notebook=True):
     """The section on glasstorch: (stdout, reported), with the Out[] values when `notebook`."""
-    prologue = "import torch\ntorch.manual_seed(0)\n" + textwrap.dedent(prologue)
-    if notebook:
-        prologue += NOTEBOOK
-    return run_section(tmp_path, "en", section, edits=edits, prologue=prologue,
-                       epilogue=epilogue)
+    # seed 0, as on PyTorch (run_on_torch): the floors here were set on its runs
+    prologue = section_prologue("import torch\ntorch.manual_seed(0)", prologue, notebook=notebook)
+    return run_section(tmp_path, "en", section, edits=edits, prologue=prologue, epilogue=epilogue)
 
 
 # ---- the same code on PyTorch ----
-
-# d2l for the same code on PyTorch: the array aliases of d2l-en's d2l/torch.py and the few
-# helpers of these chapters (corr2d, add_to_class, init_cnn, gpu, num_gpus, the bare classes
-# that the sections add methods to, Classifier's layer_summary, ResNeXtBlock), as the book
-# writes them
-TORCH_D2L = """
-import inspect
-import torch
-from torch import nn
-from torch.nn import functional as F
-
-ones, zeros, tensor, arange = torch.ones, torch.zeros, torch.tensor, torch.arange
-rand, randn, normal, matmul = torch.rand, torch.randn, torch.normal, torch.matmul
-float32, concat, stack, abs = torch.float32, torch.cat, torch.stack, torch.abs
-reshape = lambda x, *args, **kwargs: x.reshape(*args, **kwargs)
-to = lambda x, *args, **kwargs: x.to(*args, **kwargs)
-reduce_sum = lambda x, *args, **kwargs: x.sum(*args, **kwargs)
-transpose = lambda x, *args, **kwargs: x.t(*args, **kwargs)
-
-
-def corr2d(X, K):
-    h, w = K.shape
-    Y = zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
-    for i in range(Y.shape[0]):
-        for j in range(Y.shape[1]):
-            Y[i, j] = reduce_sum((X[i: i + h, j: j + w] * K))
-    return Y
-
-
-def add_to_class(Class):
-    def wrapper(obj):
-        setattr(Class, obj.__name__, obj)
-    return wrapper
-
-
-def init_cnn(module):
-    if type(module) == nn.Linear or type(module) == nn.Conv2d:
-        nn.init.xavier_uniform_(module.weight)
-
-
-def gpu(i=0):
-    return torch.device(f'cuda:{i}')
-
-
-def num_gpus():
-    return torch.cuda.device_count()
-
-
-class HyperParameters:
-    def save_hyperparameters(self, ignore=[]):
-        frame = inspect.currentframe().f_back
-        _, _, _, local_vars = inspect.getargvalues(frame)
-        for k, v in local_vars.items():
-            if k not in set(ignore + ['self']) and not k.startswith('_'):
-                setattr(self, k, v)
-
-
-class Trainer(HyperParameters):
-    pass
-
-
-class Module(nn.Module, HyperParameters):
-    def forward(self, X):
-        return self.net(X)
-
-
-class Classifier(Module):
-    def layer_summary(self, X_shape):
-        X = randn(*X_shape)
-        for layer in self.net:
-            X = layer(X)
-            print(layer.__class__.__name__, 'output shape:\\t', X.shape)
-"""
 
 
 def resnext_block_source():
@@ -178,72 +48,17 @@ def resnext_block_source():
     return ast.get_source_segment(code, node)
 
 
-def torch_d2l():
-    module = types.ModuleType("d2l.torch")
-    exec(TORCH_D2L + "\n" + resnext_block_source(), module.__dict__)  # noqa: S102 (the book's)
-    return module
-
-
 def notebook_run(monkeypatch, tmp_path, code, epilogue=""):
-    """`code` on PyTorch, in tmp_path/torch, as a notebook: (stdout, reported)."""
-    package = types.ModuleType("d2l")
-    package.torch = torch_d2l()
-    monkeypatch.setitem(sys.modules, "d2l", package)
-    folder = tmp_path / "torch"
-    folder.mkdir()
-    monkeypatch.chdir(folder)
-    torch.manual_seed(0)
-    reported = {}
-
-    def report(name, value):  # as the runner reads them: through JSON
-        reported[name] = json.loads(json.dumps(value))
-
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        _as_notebook(code + "\n" + textwrap.dedent(epilogue), "<torch>", 1,
-                     {"__name__": "book", "report": report}, report)
-    return out.getvalue(), reported
-
-
-FLOAT = re.compile(r"-?\d+\.\d*(?:e[+-]?\d+)?")
-
-
-def normalized(text):
-    """Spacing dropped; glasstorch's classes named as the script sees them (under `glasstorch
-    run` torch.nn.Parameter is glasstorch's, defined in glasstorch.nn.parameter)."""
-    text = re.sub(r"0x[0-9a-f]+", "0x?", text)
-    text = text.replace("glasstorch.", "torch.")
-    return re.sub(r"\s+", "", text)
-
-
-def agree(ours, theirs, random):
-    """Equal up to float32's last digits, or, where the code draws random numbers, with every
-    float masked (the layout, shapes, dtypes, integers and words must still be equal)."""
-    ours, theirs = normalized(ours), normalized(theirs)
-    if FLOAT.sub("F", ours) != FLOAT.sub("F", theirs):
-        return False
-    return random or all(math.isclose(float(a), float(b), rel_tol=1e-5, abs_tol=1e-5)
-                         for a, b in zip(FLOAT.findall(ours), FLOAT.findall(theirs)))
-
-
-def outputs(reported):
-    """The Out[] values among the reported ones (their names hold '#')."""
-    return {name: value for name, value in reported.items() if "#" in name}
-
-
-def printed(stdout):
-    """The lines the book's code prints (not the reports, nor glasstorch's figure notices)."""
-    return [line for line in stdout.splitlines()
-            if not line.startswith(("REPORT ", "figure saved to "))]
+    """`code` on PyTorch as a notebook, with the book's ResNeXtBlock in d2l: (stdout, reported)."""
+    return run_on_torch(monkeypatch, tmp_path, code, epilogue, resnext_block_source())
 
 
 def check_same_as_torch(ours, theirs, exact=()):
     """Each Out[] value agrees with PyTorch's; those in `exact` (their source texts, e.g.
-    'pool2d(X)') with no random numbers in them, exactly."""
-    assert outputs(theirs) and outputs(ours).keys() == outputs(theirs).keys()
-    for name, value in outputs(theirs).items():
-        random = name.rsplit("#", 1)[0] not in exact
-        assert agree(ours[name], value, random), f"{name}:\n{ours[name]}\nPyTorch:\n{value}"
+    'pool2d(X)') with no random numbers in them, up to float32's last digits."""
+    assert outputs(theirs)
+    random = {name for name in outputs(theirs) if name.rsplit("#", 1)[0] not in exact}
+    check_same_outputs(ours, theirs, random)
 
 
 # ---- chapter 6: builders' guide ----

@@ -3,77 +3,34 @@ preliminaries, linear regression, linear classification, multilayer perceptrons,
 
 Each section's PyTorch code (tests/books/en/<chapter>/<section>.py, unedited) runs under
 `glasstorch run` in a fresh process (tests/books/runner.py) as its notebook runs it: the value
-of each top-level expression (a cell's Out[]) is reported (NOTEBOOK). Where a section needs no
-d2l, the same code also runs here on PyTorch and the two must agree: exactly where the code draws
-no random numbers, up to every float where it does. Sections that use d2l are checked against
-what the book states: the values it prints (recomputed here with plain Python or PyTorch from the
-section's own formulas), the loss going down (the ProgressBoard's points), accuracy floors on the
-real Fashion-MNIST, learned parameters close to the truth. Each edit says why it is there
-(mostly fewer epochs and fewer images, so that the file runs in a few minutes on two cores).
+of each top-level expression (a cell's Out[]) is reported (tests/books/notebook.py). Where a
+section needs no d2l, the same code also runs here on PyTorch and the two must agree: exactly
+where the code draws no random numbers, up to every float where it does. Sections that use d2l
+are checked against what the book states: the values it prints (recomputed here with plain
+Python or PyTorch from the section's own formulas), the loss going down (the ProgressBoard's
+points), accuracy floors on the real Fashion-MNIST, learned parameters close to the truth. Each
+edit says why it is there (mostly fewer epochs and fewer images, so that the file runs in a few
+minutes on two cores).
 """
 
 import ast
-import contextlib
-import io
 import math
-import os
 import re
-import sys
 
 import numpy as np
 import pytest
 import torch
+from books.notebook import (
+    FLOAT,
+    check_same_outputs,
+    outputs,
+    printed,
+    run_on_torch,
+    section_prologue,
+)
+from books.runner import fashion_mnist_subset, run_section, section_source
 
 from glasstorch.d2l.minibatch import AIRFOIL
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "books"))
-from runner import fashion_mnist_subset, run_section, section_source
-
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread(monkeypatch):
-    # The sections run in subprocesses on a small machine; OpenBLAS's threads spin-wait for each
-    # other and make the many small products of these sections slower, not faster.
-    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
-
-
-# ---- the notebook's Out[] values ----
-
-# Runs the code after the marker as the book's notebook does: each top-level expression's value,
-# unless None, is reported as [its source text, its repr] under 'out<n>' (n counts the shown
-# values from 0). The same function runs the PyTorch side here (`on_torch`).
-AS_NOTEBOOK = """
-def _as_notebook(code, filename, first_line, namespace, report):
-    import ast
-    tree = ast.parse(code)
-    shown = []
-    def show(text, value):
-        if value is not None:
-            report(f'out{len(shown)}', [text, repr(value)])
-            shown.append(text)
-    for i, node in enumerate(tree.body):
-        if isinstance(node, ast.Expr):
-            text = ast.get_source_segment(code, node)
-            call = ast.Call(ast.Name('_show', ast.Load()), [ast.Constant(text), node.value], [])
-            tree.body[i] = ast.copy_location(ast.Expr(call), node)
-    ast.fix_missing_locations(tree)
-    ast.increment_lineno(tree, first_line - 1)  # tracebacks show the file's lines
-    namespace['_show'] = show
-    exec(compile(tree, filename, 'exec'), namespace)
-"""
-MARKER = "# ---- the book's code ----"
-NOTEBOOK = AS_NOTEBOOK + f"""
-def _run_as_notebook():
-    with open(__file__, encoding='utf-8') as file:
-        text = file.read()
-    head, code = text.split({chr(10) + MARKER + chr(10)!r}, 1)
-    _as_notebook(code, __file__, head.count('\\n') + 3, globals(), report)
-    raise SystemExit(0)  # the code has run once, as a notebook
-
-
-_run_as_notebook()
-{MARKER}
-"""
 
 
 def run(tmp_path, section, edits=None, prologue="", epilogue="", notebook=False):
@@ -81,63 +38,25 @@ def run(tmp_path, section, edits=None, prologue="", epilogue="", notebook=False)
     (the epilogue's reports then run as its last cell)."""
     (tmp_path / "glasstorch").mkdir()
     return run_section(tmp_path / "glasstorch", "en", section, edits,
-                       prologue + (NOTEBOOK if notebook else ""), epilogue)
+                       section_prologue(prologue, notebook=notebook), epilogue)
 
 
 def on_torch(monkeypatch, tmp_path, section):
-    """The section's code, which imports no d2l, run here on PyTorch as a notebook, in a folder
-    `work` next to `data` as the runner's: (stdout, reported)."""
+    """The section's code, which imports no d2l, on PyTorch as a notebook: (stdout, reported)."""
     code = section_source("en", section)
     assert "d2l" not in code
-    work = tmp_path / "torch" / "work"
-    work.mkdir(parents=True)
-    (tmp_path / "torch" / "data").mkdir()
-    monkeypatch.chdir(work)
-    reported, namespace, out = {}, {"__name__": "__main__"}, io.StringIO()
-    exec(AS_NOTEBOOK, namespace)
-    torch.manual_seed(0)
-    with contextlib.redirect_stdout(out):
-        namespace["_as_notebook"](code, section, 1, namespace, reported.__setitem__)
-    return out.getvalue(), reported
-
-
-def normalized(text):
-    """Object addresses masked; glasstorch's classes named as the script sees them (under
-    `glasstorch run`, torch.Tensor is glasstorch's Tensor, defined in glasstorch._tensor)."""
-    text = re.sub(r"0x[0-9a-f]+", "0x?", text)
-    return text.replace("glasstorch._tensor.Tensor", "torch.Tensor")
-
-
-FLOAT = re.compile(r"-?\d+\.\d*(?:e[+-]?\d+)?")
-
-
-def outputs(reported):
-    return [reported[f"out{i}"] for i in range(len(reported)) if f"out{i}" in reported]
+    return run_on_torch(monkeypatch, tmp_path, code)
 
 
 def check_same_as_torch(ours, theirs, random=()):
     """Each Out[] the same as PyTorch's: the same text, or for the cells in `random` (whose
-    code draws random numbers) the same text with every float masked (and so the spacing
-    that aligns them)."""
-    ours, theirs = outputs(ours), outputs(theirs)
-    assert [text for text, _ in ours] == [text for text, _ in theirs]
-    for (text, value), (_, torch_value) in zip(ours, theirs):
-        value, torch_value = normalized(value), normalized(torch_value)
-        if text in random:
-            value = re.sub(r"\s+", "", FLOAT.sub("F", value))
-            torch_value = re.sub(r"\s+", "", FLOAT.sub("F", torch_value))
-        assert value == torch_value, f"Out[] of {text!r}:\n{value}\n!=\n{torch_value} (PyTorch)"
+    code draws random numbers) the same text with every float masked."""
+    check_same_outputs(ours, theirs, random, exact=True)
 
 
 def shown(reported, text):
     """The repr of the Out[] of the expression `text` (the first one with that text)."""
-    return next(value for source, value in outputs(reported) if source == text)
-
-
-def printed(stdout):
-    """The lines the book's code prints (not the reports, nor glasstorch's figure notices)."""
-    return [line for line in stdout.splitlines()
-            if not line.startswith(("REPORT ", "figure saved to "))]
+    return reported[f"{text}#0"]
 
 
 # ---- 2 preliminaries ----
@@ -574,7 +493,7 @@ def test_linear_regression(tmp_path):
     """
     _, reported = run(tmp_path, "linear-regression/linear-regression", epilogue=epilogue,
                       notebook=True)
-    loop, vectorized = [float(value.strip("'").split()[0]) for _, value in outputs(reported)]
+    loop, vectorized = [float(value.strip("'").split()[0]) for value in outputs(reported).values()]
     # the book's point: one vectorized addition is much faster than 10000 in a Python loop
     assert vectorized < loop / 10
     assert reported["d"] == [2.0] * 10000

@@ -2,12 +2,12 @@
 
 Each section's PyTorch code (tests/books/zh/<chapter>/<section>.py, unedited) runs under
 `glasstorch run` in a fresh process (tests/books/runner.py), as the book's notebook runs it: the
-value of each top-level expression (what a cell shows as Out[]) is reported (NOTEBOOK below).
-Where the code draws no random numbers, those values and the printed lines must equal what the
-same code prints on PyTorch (run with plain `python` in one subprocess for the session, with the
-book's d2l aliases over PyTorch as its d2l: TORCH_D2L); where it draws random numbers, they must
-agree up to the floating-point digits (shapes, dtypes, layout and integers exactly). Training
-sections check what the book states instead: the loss goes down, accuracy floors on the real
+value of each top-level expression (what a cell shows as Out[]) is reported under its source text
+(tests/books/notebook.py). Where the code draws no random numbers, those values and the printed
+lines must equal what the same code prints on PyTorch (run here, with the book's d2l aliases over
+PyTorch as its d2l: tests/books/torch_d2l.py); where it draws random numbers, they must agree up
+to the floating-point digits (shapes, dtypes, layout and integers exactly). Training sections
+check what the book states instead: the loss goes down, accuracy floors on the real
 Fashion-MNIST, learned parameters close to the truth. Each edit says why it is there (mostly:
 fewer epochs and fewer images, so that the file runs in a few minutes on two cores).
 
@@ -16,252 +16,48 @@ and rnn-concise, which needs nn.RNN (glasstorch has none yet).
 """
 
 import hashlib
-import json
-import os
-import re
-import select
-import subprocess
-import sys
-import textwrap
 
 import pytest
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "books"))
-from runner import REPORT, fashion_mnist_subset, run_section, section_source
-
-# ---- the notebook's Out[] values ----
-
-NOTEBOOK = """
-def _run_as_notebook():
-    # The book's code below, run as its notebook runs it: each top-level expression statement's
-    # value (a cell's Out[]), unless None, is reported as its repr, under 'out<line>' with the
-    # line number in the book's code (as edited). Then this file stops (the code has run once).
-    import ast
-    with open(__file__, encoding='utf-8') as file:
-        text = file.read()
-    head, cells = text.rsplit('# ---- ' + "the book's code ----\\n", 1)
-    blank = len(cells) - len(cells.lstrip('\\n'))  # the runner's newline before the book's code
-    tree = ast.parse(cells)
-    for i, node in enumerate(tree.body):
-        if isinstance(node, ast.Expr):
-            call = ast.Call(ast.Name('_show', ast.Load()),
-                            [ast.Constant(node.lineno - blank), node.value], [])
-            tree.body[i] = ast.copy_location(ast.Expr(call), node)
-    ast.fix_missing_locations(tree)
-    ast.increment_lineno(tree, head.count('\\n') + 1)  # tracebacks show this file's lines
-    exec(compile(tree, __file__, 'exec'), globals())
-    raise SystemExit(0)
+from books.notebook import (
+    FLOAT,
+    agree,
+    check_same_outputs,
+    outputs,
+    printed,
+    run_on_torch,
+    section_prologue,
+)
+from books.runner import fashion_mnist_subset, run_section, section_source
 
 
-def _show(line, value):
-    if value is not None:
-        report(f'out{line}', repr(value))
+def run_zh(tmp_path, section, edits=None, prologue="", epilogue="", notebook=False, **kwargs):
+    """run_section for a section of d2l-zh (with the values shown, as a notebook, if `notebook`)."""
+    return run_section(tmp_path, "zh", section, edits,
+                       section_prologue(prologue, notebook=notebook), epilogue, **kwargs)
 
 
-_run_as_notebook()
-# ---- the book's code ----
-"""
-
-# d2l for the same code on PyTorch: the book's array aliases (d2l-zh v2's d2l/torch.py), corr2d
-# and train_2d as the book writes them; plots draw nothing (their Out[] is None on both sides)
-TORCH_D2L = """
-import matplotlib
-matplotlib.use('Agg')
-import torch
-from matplotlib import pyplot as plt
-
-ones, zeros, tensor, arange = torch.ones, torch.zeros, torch.tensor, torch.arange
-meshgrid, sin, sinh, cos, cosh, tanh = (torch.meshgrid, torch.sin, torch.sinh, torch.cos,
-                                        torch.cosh, torch.tanh)
-linspace, exp, log, normal, rand = torch.linspace, torch.exp, torch.log, torch.normal, torch.rand
-matmul, int32, float32, concat, stack = (torch.matmul, torch.int32, torch.float32, torch.cat,
-                                         torch.stack)
-abs, eye = torch.abs, torch.eye
-numpy = lambda x, *args, **kwargs: x.detach().numpy(*args, **kwargs)
-size = lambda x, *args, **kwargs: x.numel(*args, **kwargs)
-reshape = lambda x, *args, **kwargs: x.reshape(*args, **kwargs)
-to = lambda x, *args, **kwargs: x.to(*args, **kwargs)
-reduce_sum = lambda x, *args, **kwargs: x.sum(*args, **kwargs)
-argmax = lambda x, *args, **kwargs: x.argmax(*args, **kwargs)
-astype = lambda x, *args, **kwargs: x.type(*args, **kwargs)
-transpose = lambda x, *args, **kwargs: x.t(*args, **kwargs)
-
-
-def corr2d(X, K):
-    h, w = K.shape
-    Y = zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
-    for i in range(Y.shape[0]):
-        for j in range(Y.shape[1]):
-            Y[i, j] = reduce_sum((X[i: i + h, j: j + w] * K))
-    return Y
-
-
-def train_2d(trainer, steps=20, f_grad=None):
-    x1, x2, s1, s2 = -5, -2, 0, 0
-    results = [(x1, x2)]
-    for i in range(steps):
-        if f_grad:
-            x1, x2, s1, s2 = trainer(x1, x2, s1, s2, f_grad)
-        else:
-            x1, x2, s1, s2 = trainer(x1, x2, s1, s2)
-        results.append((x1, x2))
-    print(f'epoch {i + 1}, x1: {float(x1):f}, x2: {float(x2):f}')
-    return results
-
-
-def show_trace_2d(f, results):
-    pass
-
-
-def use_svg_display():
-    pass
-
-
-def set_figsize(figsize=(3.5, 2.5)):
-    plt.rcParams['figure.figsize'] = figsize
-
-
-def plot(*args, **kwargs):
-    pass
-"""
-
-
-# The PyTorch side runs in one process for the whole session (importing torch takes seconds):
-# it runs each script it is sent, in the script's folder, with TORCH_D2L as `d2l`, and answers
-# with the script's stdout (JSON lines on stdin and stdout).
-TORCH_SERVER = """
-import contextlib, io, json, os, runpy, sys, traceback
-sys.path.insert(0, sys.argv[1])  # the folder that holds d2l/torch.py
-import matplotlib
-matplotlib.use('Agg')
-from matplotlib import pyplot
-protocol = sys.stdout
-for request in sys.stdin:
-    script = json.loads(request)
-    os.chdir(os.path.dirname(script))
-    out, ok = io.StringIO(), True
-    with contextlib.redirect_stdout(out):
-        try:
-            runpy.run_path(script, run_name='__main__')
-        except SystemExit as stop:
-            ok = not stop.code
-        except BaseException:
-            traceback.print_exc(file=out)
-            ok = False
-    pyplot.close('all')
-    protocol.write(json.dumps([ok, out.getvalue()]) + '\\n')
-    protocol.flush()
-"""
-
-
-@pytest.fixture(scope="session")
-def torch_server(tmp_path_factory):
-    root = tmp_path_factory.mktemp("torch_d2l")
-    (root / "d2l").mkdir()
-    (root / "d2l" / "__init__.py").write_text("")
-    (root / "d2l" / "torch.py").write_text(TORCH_D2L)
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0")
-    server = subprocess.Popen([sys.executable, "-c", TORCH_SERVER, str(root)], env=env,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    yield server
-    server.stdin.close()
-    server.wait(timeout=60)
-
-
-def run_on_torch(server, tmp_path, section, edits=None, prologue="", epilogue="", cut=None):
-    """The section with the same edits, prologue and epilogue on PyTorch, up to the text `cut`
-    if given: (stdout, reported)."""
+def same_as_torch(monkeypatch, tmp_path, section, edits=None, prologue="", epilogue="",
+                  random=(), compare_printed=True, cut=None):
+    """Run the section as a notebook on glasstorch and on PyTorch; each Out[] value and each
+    printed line must agree (`random`: True, or the Out[] names or source texts, where the code
+    draws random numbers). `cut`: the text where the PyTorch run stops (where the book's d2l
+    takes over: data sets, training); the values shown before it are compared. Returns
+    glasstorch's (stdout, reported)."""
+    (tmp_path / "glasstorch").mkdir()
+    stdout, ours = run_zh(tmp_path / "glasstorch", section, edits, prologue, epilogue,
+                          notebook=True)
     source = section_source("zh", section)
     for old, new in (edits or {}).items():
         source = source.replace(old, new)
     if cut is not None:
         source = source.split(cut, 1)[0]
-    (tmp_path / "torch" / "data").mkdir(parents=True)
-    (tmp_path / "torch" / "work").mkdir()
-    script = tmp_path / "torch" / "work" / "section.py"
-    script.write_text(REPORT + textwrap.dedent(prologue) + "\n" + source + "\n"
-                      + textwrap.dedent(epilogue), encoding="utf-8")
-    server.stdin.write(json.dumps(str(script)) + "\n")
-    server.stdin.flush()
-    ready, _, _ = select.select([server.stdout], [], [], 120)
-    assert ready, f"{section} on PyTorch did not finish in 120 s"
-    ok, stdout = json.loads(server.stdout.readline())
-    assert ok, f"{section} on PyTorch failed:\n{stdout[-3000:]}"
-    return stdout, reported_values(stdout)
-
-
-def reported_values(stdout):
-    reported = {}
-    for line in stdout.splitlines():
-        if line.startswith("REPORT "):
-            name, value = json.loads(line[len("REPORT "):])
-            reported[name] = value
-    return reported
-
-
-def printed(stdout):
-    """The lines the book's code prints (not the reports, nor glasstorch's figure notices)."""
-    return [line for line in stdout.splitlines()
-            if not line.startswith(("REPORT ", "figure saved to "))]
-
-
-FLOAT = re.compile(r"-?\d+\.\d*(?:e[+-]?\d+)?")
-
-
-def normalized(text):
-    """Object addresses masked, spacing dropped; glasstorch's classes as the script sees them
-    (under `glasstorch run`, torch.Tensor is glasstorch's Tensor, defined in glasstorch)."""
-    text = re.sub(r"0x[0-9a-f]+", "0x?", text)
-    text = text.replace("glasstorch._tensor.Tensor", "torch.Tensor")
-    text = text.replace("glasstorch.nn.parameter.Parameter", "torch.nn.parameter.Parameter")
-    return re.sub(r"\s+", "", text)
-
-
-def agree(ours, theirs, random):
-    """Equal up to the last printed digit of float32 (numpy and PyTorch round some functions'
-    last bit differently), or, where the code draws random numbers, up to every float."""
-    ours, theirs = normalized(ours), normalized(theirs)
-    if FLOAT.sub("F", ours) != FLOAT.sub("F", theirs):
-        return False
-    return random or all(abs(float(a) - float(b)) <= 1e-5 * max(1.0, abs(float(b)))
-                         for a, b in zip(FLOAT.findall(ours), FLOAT.findall(theirs)))
-
-
-# The book's code draws some numbers from Python's and numpy's global generators, which start
-# from fresh entropy in each process; fixed seeds make each run repeatable (glasstorch's own
-# generator starts from a fixed seed)
-SEEDS = """
-import random as _random, numpy as _numpy
-_random.seed(0)
-_numpy.random.seed(0)
-"""
-
-
-def run_zh(tmp_path, section, edits=None, prologue="", epilogue="", **kwargs):
-    """run_section for a section of d2l-zh, with SEEDS first."""
-    return run_section(tmp_path, "zh", section, edits, SEEDS + prologue, epilogue, **kwargs)
-
-
-def same_as_torch(server, tmp_path, section, edits=None, prologue="", epilogue="", random=(),
-                  compare_printed=True, cut=None):
-    """Run the section as a notebook on glasstorch and on PyTorch; each Out[] value and each
-    printed line must agree (`random`: True, or the Out[] names, where the code draws random
-    numbers). `cut`: the text where the PyTorch run stops (where the book's d2l takes over:
-    data sets, training); the values shown before it are compared. Returns glasstorch's
-    (stdout, reported)."""
-    (tmp_path / "glasstorch").mkdir()
-    stdout, ours = run_zh(tmp_path / "glasstorch", section, edits, prologue + NOTEBOOK, epilogue)
-    torch_stdout, theirs = run_on_torch(server, tmp_path, section, edits, SEEDS + NOTEBOOK,
-                                        "" if cut else epilogue, cut)
+    torch_stdout, theirs = run_on_torch(monkeypatch, tmp_path, source, "" if cut else epilogue)
     # (in a terminal glasstorch's plotting helpers return the saved figure's path; None in a
     # notebook, as the book's)
-    names = [name for name in ours if name.startswith("out") and not ours[name].endswith(".png'")]
-    if cut is None:
-        assert names == [name for name in theirs if name.startswith("out")], (
-            "the cells that show a value differ")
-    for name in names if cut is None else theirs:
-        assert agree(ours[name], theirs[name], random is True or name in random), (
-            f"{section} {name}:\n{ours[name]}\n!=\n{theirs[name]} (PyTorch)")
+    shown = {name: value for name, value in outputs(ours).items() if not value.endswith(".png'")}
+    if cut is not None:
+        shown = dict(list(shown.items())[:len(outputs(theirs))])
+    check_same_outputs(shown, theirs, random)
     if compare_printed:
         lines, torch_lines = printed(stdout), printed(torch_stdout)
         if cut is not None:
@@ -315,20 +111,22 @@ def assert_learns(history, floor):
 # ---- 2 preliminaries ----
 
 
-def test_ndarray(torch_server, tmp_path):
-    stdout, ours = same_as_torch(torch_server, tmp_path, "preliminaries/ndarray", random={"out17"},
+def test_ndarray(monkeypatch, tmp_path):
+    stdout, ours = same_as_torch(monkeypatch, tmp_path, "preliminaries/ndarray",
+                                 random={"torch.randn(3, 4)"},
                                  compare_printed=False)  # it prints id()s
     first, second = lines_with(stdout, "id(Z):")
     assert first == second  # Z[:] = X + Y writes in place
-    assert ours["out17"].count("[") == 4  # torch.randn(3, 4)
-    assert ours["out51"] == "False" and ours["out60"] == "True"  # Y = Y + X; X += Y
+    assert ours["torch.randn(3, 4)#0"].count("[") == 4
+    assert ours["id(Y) == before#0"] == "False"  # Y = Y + X
+    assert ours["id(X) == before#0"] == "True"  # X += Y
 
 
-def test_pandas(torch_server, tmp_path):
+def test_pandas(monkeypatch, tmp_path):
     edits = {  # pandas 2 no longer skips the string column in mean() (the book: pandas 1)
         "inputs.fillna(inputs.mean())": "inputs.fillna(inputs.mean(numeric_only=True))"}
-    _, ours = same_as_torch(torch_server, tmp_path, "preliminaries/pandas", edits)
-    assert ours["out30"].count("dtype=torch.float64") == 2
+    _, ours = same_as_torch(monkeypatch, tmp_path, "preliminaries/pandas", edits)
+    assert ours["X, y#0"].count("dtype=torch.float64") == 2
 
 
 @pytest.mark.parametrize("section", [
@@ -338,13 +136,13 @@ def test_pandas(torch_server, tmp_path):
     "optimization/optimization-intro", "optimization/convexity", "optimization/gd",
     "deep-learning-computation/read-write",
 ])
-def test_same_as_torch(torch_server, tmp_path, section):
+def test_same_as_torch(monkeypatch, tmp_path, section):
     """Sections that draw no random numbers, or only where they show no value."""
-    same_as_torch(torch_server, tmp_path, section)
+    same_as_torch(monkeypatch, tmp_path, section)
 
 
-def test_probability(torch_server, tmp_path):
-    _, ours = same_as_torch(torch_server, tmp_path, "preliminaries/probability", random=True,
+def test_probability(monkeypatch, tmp_path):
+    _, ours = same_as_torch(monkeypatch, tmp_path, "preliminaries/probability", random=True,
                                  epilogue="report('estimates', estimates[-1].tolist())")
     assert all(abs(p - 1 / 6) < 0.03 for p in ours["estimates"])  # 5000 rolls of a fair die
 
@@ -359,10 +157,11 @@ def test_lookup_api(tmp_path):
 # ---- 3 linear networks ----
 
 
-def test_linear_regression(torch_server, tmp_path):
-    _, ours = same_as_torch(torch_server, tmp_path, "linear-networks/linear-regression",
+def test_linear_regression(monkeypatch, tmp_path):
+    _, ours = same_as_torch(monkeypatch, tmp_path, "linear-networks/linear-regression",
                             random=True)
-    loop, vectorized = (float(ours[name].strip("'").split()[0]) for name in ("out42", "out46"))
+    loop, vectorized = (float(ours[f"f'{{timer.stop():.5f}} sec'#{i}"].strip("'").split()[0])
+                        for i in range(2))
     assert vectorized < loop / 10  # the book: the vectorised add is far faster
 
 
@@ -396,10 +195,10 @@ def test_image_classification_dataset(tmp_path):
     edits = {  # the book times a pass over all 60,000 images; 20 batches show it reads them
         "for X, y in train_iter:\n    continue":
             "for X, y in __import__('itertools').islice(train_iter, 20):\n    continue"}
-    stdout, ours = run_zh(tmp_path, "linear-networks/image-classification-dataset",
-                          edits, NOTEBOOK)
-    assert ours["out17"] == "(60000, 10000)"
-    assert ours["out19"] == "torch.Size([1, 28, 28])"
+    stdout, ours = run_zh(tmp_path, "linear-networks/image-classification-dataset", edits,
+                          notebook=True)
+    assert ours["len(mnist_train), len(mnist_test)#0"] == "(60000, 10000)"
+    assert ours["mnist_train[0][0].shape#0"] == "torch.Size([1, 28, 28])"
     assert lines_with(stdout, "torch.Size")[-1] == (
         "torch.Size([32, 1, 64, 64]) torch.float32 torch.Size([32]) torch.int64")
 
@@ -411,14 +210,16 @@ def test_softmax_regression_scratch(tmp_path):
         "    assert train_acc <= 1 and train_acc > 0.7, train_acc\n": "",
         "    assert test_acc <= 1 and test_acc > 0.7, test_acc\n": "    report('test', test_acc)\n"}
     _, ours = run_zh(tmp_path, "linear-networks/softmax-regression-scratch",
-                     edits, fashion_mnist_subset(15000, 1000) + NOTEBOOK)
-    assert ours["out15"] == "(tensor([[5., 7., 9.]]), tensor([[ 6.],\n        [15.]]))"
-    sums = FLOAT.findall(ours["out24"].rsplit("tensor(", 1)[1])
+                     edits, fashion_mnist_subset(15000, 1000), notebook=True)
+    assert ours["d2l.reduce_sum(X, 0, keepdim=True), d2l.reduce_sum(X, 1, keepdim=True)#0"] == (
+        "(tensor([[5., 7., 9.]]), tensor([[ 6.],\n        [15.]]))")
+    sums = FLOAT.findall(ours["X_prob, d2l.reduce_sum(X_prob, 1)#0"].rsplit("tensor(", 1)[1])
     assert len(sums) == 2 and all(abs(float(x) - 1) < 1e-6 for x in sums)  # rows sum to 1
-    assert ours["out31"] == "tensor([0.1000, 0.5000])"
-    assert ours["out36"] == "tensor([2.3026, 0.6931])"
-    assert ours["out45"] == "0.5"
-    assert 0.05 < float(ours["out71"]) < 0.2  # an untrained model guesses one of 10 classes
+    assert ours["y_hat[[0, 1], y]#0"] == "tensor([0.1000, 0.5000])"
+    assert ours["cross_entropy(y_hat, y)#0"] == "tensor([2.3026, 0.6931])"
+    assert ours["accuracy(y_hat, y) / len(y)#0"] == "0.5"
+    # an untrained model guesses one of 10 classes
+    assert 0.05 < float(ours["evaluate_accuracy(net, test_iter)#0"]) < 0.2
     train_loss, train_acc = ours["train"]
     assert train_loss < 0.8 and train_acc > 0.7 and ours["test"] > 0.7
 
@@ -487,9 +288,9 @@ def test_underfit_overfit(tmp_path):
     assert len(linear) == 2 and len(high_order) == 20
 
 
-def test_numerical_stability_and_init(torch_server, tmp_path):
+def test_numerical_stability_and_init(monkeypatch, tmp_path):
     stdout, ours = same_as_torch(
-        torch_server, tmp_path, "multilayer-perceptrons/numerical-stability-and-init",
+        monkeypatch, tmp_path, "multilayer-perceptrons/numerical-stability-and-init",
         random=True, epilogue="report('grad', x.grad.max().item())")
     product = numbers(stdout.split("乘以100个矩阵后")[1])
     assert max(map(abs, product)) > 1e15  # the product of 100 Gaussian matrices explodes
@@ -499,50 +300,54 @@ def test_numerical_stability_and_init(torch_server, tmp_path):
 # ---- 5 deep-learning computation ----
 
 
-def test_custom_layer(torch_server, tmp_path):
-    _, ours = same_as_torch(torch_server, tmp_path, "deep-learning-computation/custom-layer",
+def test_custom_layer(monkeypatch, tmp_path):
+    _, ours = same_as_torch(monkeypatch, tmp_path, "deep-learning-computation/custom-layer",
                             random=True)
-    assert ours["out13"] == "tensor([-2., -1.,  0.,  1.,  2.])"
-    assert abs(numbers(ours["out18"])[0]) < 1e-6  # the centred layer's output has mean 0
+    assert ours["layer(torch.FloatTensor([1, 2, 3, 4, 5]))#0"] == (
+        "tensor([-2., -1.,  0.,  1.,  2.])")
+    assert abs(numbers(ours["Y.mean()#0"])[0]) < 1e-6  # the centred layer's output has mean 0
 
 
 @pytest.mark.parametrize("section", ["deep-learning-computation/model-construction",
                                      "deep-learning-computation/parameters"])
-def test_random_init_same_as_torch(torch_server, tmp_path, section):
-    same_as_torch(torch_server, tmp_path, section, random=True)
+def test_random_init_same_as_torch(monkeypatch, tmp_path, section):
+    same_as_torch(monkeypatch, tmp_path, section, random=True)
 
 
-def test_use_gpu(torch_server, tmp_path):
+def test_use_gpu(monkeypatch, tmp_path):
     edits = {  # a second GPU: these lines fail on PyTorch without one too
         "Z = X.cuda(1)\nprint(X)\nprint(Z)\n\nY + Z\n\nZ.cuda(1) is Z\n": ""}
-    _, ours = same_as_torch(torch_server, tmp_path, "deep-learning-computation/use-gpu", edits,
+    _, ours = same_as_torch(monkeypatch, tmp_path, "deep-learning-computation/use-gpu", edits,
                             random=True)
-    assert ours["out6"] == "0"  # no GPU here: everything falls back to the CPU
-    assert ours["out20"] == "(device(type='cpu'), device(type='cpu'), [device(type='cpu')])"
-    assert ours["out37"] == "device(type='cpu')"  # line 44 before the edit
+    assert ours["torch.cuda.device_count()#0"] == "0"  # no GPU here: all on the CPU
+    assert ours["try_gpu(), try_gpu(10), try_all_gpus()#0"] == (
+        "(device(type='cpu'), device(type='cpu'), [device(type='cpu')])")
+    assert ours["net[0].weight.data.device#0"] == "device(type='cpu')"
 
 
 # ---- 6 convolutional neural networks ----
 
 
-def test_conv_layer(torch_server, tmp_path):
-    stdout, ours = same_as_torch(torch_server, tmp_path,
-                                 "convolutional-neural-networks/conv-layer", random={"out57"},
+def test_conv_layer(monkeypatch, tmp_path):
+    stdout, ours = same_as_torch(monkeypatch, tmp_path,
+                                 "convolutional-neural-networks/conv-layer",
+                                 random={"d2l.reshape(conv2d.weight.data, (1, 2))"},
                                  compare_printed=False)  # the losses of a random init
     losses = [numbers(line)[-1] for line in lines_with(stdout, "loss")]
     assert losses == sorted(losses, reverse=True) and losses[-1] < 0.5
-    kernel = numbers(ours["out57"])  # learned from X and its edges Y: the book's [1, -1]
+    # learned from X and its edges Y: the book's [1, -1]
+    kernel = numbers(ours["d2l.reshape(conv2d.weight.data, (1, 2))#0"])
     assert abs(kernel[0] - 1) < 0.15 and abs(kernel[1] + 1) < 0.15
 
 
-def test_channels(torch_server, tmp_path):
+def test_channels(monkeypatch, tmp_path):
     # the 1x1 convolution as a matrix product equals the channel loop (the book's assert)
-    same_as_torch(torch_server, tmp_path, "convolutional-neural-networks/channels")
+    same_as_torch(monkeypatch, tmp_path, "convolutional-neural-networks/channels")
 
 
-def test_lenet(torch_server, tmp_path):
+def test_lenet(monkeypatch, tmp_path):
     edits = {"lr, num_epochs = 0.9, 10": "lr, num_epochs = 0.9, 1"}  # 1 epoch on 1,280 images
-    stdout, _ = same_as_torch(torch_server, tmp_path, "convolutional-neural-networks/lenet",
+    stdout, _ = same_as_torch(monkeypatch, tmp_path, "convolutional-neural-networks/lenet",
                               edits, fashion_mnist_subset(1280, 256) + NO_FIGURE_FILES,
                               random=True, cut="batch_size = 256\n")
     assert len(lines_with(stdout, "output shape")) == 12
@@ -559,16 +364,17 @@ def animator_losses(stdout):
             if "train loss" in line]
 
 
-def test_batch_norm(torch_server, tmp_path):
+def test_batch_norm(monkeypatch, tmp_path):
     edits = {"lr, num_epochs, batch_size = 1.0, 10, 256":  # 2 epochs on 2,560 images, twice
              "lr, num_epochs, batch_size = 1.0, 2, 256"}
-    stdout, ours = same_as_torch(torch_server, tmp_path, "convolutional-modern/batch-norm",
+    stdout, ours = same_as_torch(monkeypatch, tmp_path, "convolutional-modern/batch-norm",
                                  edits, fashion_mnist_subset(2560, 500) + NO_FIGURE_FILES,
                                  random=True, cut="lr, num_epochs, batch_size")
     from_scratch, concise = final_metrics(stdout)
     for loss, train_acc, test_acc in (from_scratch, concise):
         assert loss < 1.5 and test_acc > 0.5, (loss, test_acc)  # it learns fast at lr 1.0
-    gamma, beta = ours["out70"].split("tensor(")[1:]
+    gamma, beta = ours[
+        "net[1].gamma.reshape((-1,)), net[1].beta.reshape((-1,))#0"].split("tensor(")[1:]
     assert len(numbers(gamma)) == len(numbers(beta)) == 6  # the first BatchNorm's 6 channels
 
 
@@ -587,7 +393,7 @@ def final_metrics(stdout):
 
 
 @pytest.mark.parametrize("name", MODERN_CNNS)
-def test_modern_cnn(torch_server, tmp_path, name):
+def test_modern_cnn(monkeypatch, tmp_path, name):
     """The shapes the book prints equal PyTorch's; one step on 8 real Fashion-MNIST images at
     the book's resize (224 or 96) gives a finite loss (the nets are large: a step on a batch of
     8 at 224 takes seconds on two cores)."""
@@ -595,7 +401,7 @@ def test_modern_cnn(torch_server, tmp_path, name):
     edits = {line: line.replace(", 10", ", 1").replace(", 128", ", 8").replace(", 256", ", 8")}
     if name == "alexnet":
         edits["batch_size = 128"] = "batch_size = 8"
-    stdout, _ = same_as_torch(torch_server, tmp_path, f"convolutional-modern/{name}", edits,
+    stdout, _ = same_as_torch(monkeypatch, tmp_path, f"convolutional-modern/{name}", edits,
                               fashion_mnist_subset(8, 8) + NO_FIGURE_FILES, random=True,
                               cut="train_iter, test_iter = ")
     [(loss, train_acc, test_acc)] = final_metrics(stdout)
@@ -605,13 +411,14 @@ def test_modern_cnn(torch_server, tmp_path, name):
 # ---- 8 recurrent neural networks ----
 
 
-def test_rnn(torch_server, tmp_path):
+def test_rnn(monkeypatch, tmp_path):
     """H W_hh + X W_xh equals [X, H] [W_xh; W_hh] (the book's claim), as on PyTorch."""
-    _, ours = same_as_torch(torch_server, tmp_path, "recurrent-neural-networks/rnn", random=True,
+    _, ours = same_as_torch(monkeypatch, tmp_path, "recurrent-neural-networks/rnn", random=True,
                             epilogue="report('same', bool(torch.allclose(d2l.matmul(X, W_xh) + "
                                      "d2l.matmul(H, W_hh), d2l.matmul(d2l.concat((X, H), 1), "
                                      "d2l.concat((W_xh, W_hh), 0)), atol=1e-6)))")
-    assert ours["out6"] == ours["out8"] and ours["same"]
+    assert ours["same"] and ours["d2l.matmul(X, W_xh) + d2l.matmul(H, W_hh)#0"] == (
+        ours["d2l.matmul(d2l.concat((X, H), 1), d2l.concat((W_xh, W_hh), 0))#0"])
 
 
 def test_sequence(tmp_path):
@@ -657,15 +464,15 @@ _data_hub.DATA_HUB['time_machine'] = (_data_hub.DATA_URL + 'timemachine.txt',
 """
 
 
-def run_on_time_machine(tmp_path, section, edits=None, prologue="", epilogue=""):
+def run_on_time_machine(tmp_path, section, edits=None, prologue="", epilogue="", notebook=False):
     return run_zh(tmp_path, f"recurrent-neural-networks/{section}", edits,
-                  STAND_IN_TIME_MACHINE + prologue, epilogue,
+                  STAND_IN_TIME_MACHINE + prologue, epilogue, notebook,
                   data_files={"timemachine.txt": TIME_MACHINE})
 
 
 def test_text_preprocessing(tmp_path):
     edits = {"'090b5e7e70c295757f55df93cb0a180b9691891a'": repr(TIME_MACHINE_SHA1)}  # stand-in
-    stdout, ours = run_on_time_machine(tmp_path, "text-preprocessing", edits, NOTEBOOK)
+    stdout, ours = run_on_time_machine(tmp_path, "text-preprocessing", edits, notebook=True)
     lines = printed(stdout)
     assert lines[0] == "# 文本总行数: 112"  # 8 x 14 lines
     assert lines[1] == "the time traveller for so it will be convenient to speak of him was"
@@ -675,20 +482,21 @@ def test_text_preprocessing(tmp_path):
     indices = eval(lines[16].split(":", 1)[1])
     assert len(words) == len(indices) and indices[0] == 1  # 'the', the most frequent word
     characters = len(TIME_MACHINE.decode().lower().replace("\n", " ").replace("'", " "))
-    corpus, vocab = eval(ours["out104"])
+    corpus, vocab = eval(ours["len(corpus), len(vocab)#0"])
     assert vocab == 28 and 0.8 * characters < corpus <= characters  # the book: (170580, 28)
 
 
 def test_language_models_and_dataset(tmp_path):
-    stdout, ours = run_on_time_machine(tmp_path, "language-models-and-dataset", None, NOTEBOOK,
+    stdout, ours = run_on_time_machine(tmp_path, "language-models-and-dataset", notebook=True,
                                        epilogue="""
         report('random', all(bool((Y == X + 1).all()) and X.shape == (2, 5)
                              for X, Y in seq_data_iter_random(my_seq, 2, 5)))
         report('sequential', all(bool((Y == X + 1).all()) and X.shape == (2, 5)
                                  for X, Y in seq_data_iter_sequential(my_seq, 2, 5)))
         """)
-    assert ours["out9"].startswith("[('the', ")  # the book: the most frequent word
-    assert ours["out17"].startswith("[(('the', 'time'), ") or "'the'" in ours["out17"]
+    assert ours["vocab.token_freqs[:10]#0"].startswith("[('the', ")  # the most frequent word
+    bigrams = ours["bigram_vocab.token_freqs[:10]#0"]
+    assert bigrams.startswith("[(('the', 'time'), ") or "'the'" in bigrams
     assert ours["random"] and ours["sequential"]  # the labels are the inputs shifted by one
     assert len(lines_with(stdout, "X: ")) == 6  # the book's two loops over my_seq
 
@@ -696,10 +504,12 @@ def test_language_models_and_dataset(tmp_path):
 def test_rnn_scratch(tmp_path):
     edits = {"num_epochs, lr = 500, 1": "num_epochs, lr = 1, 1"}  # the book: 500 epochs
     stdout, ours = run_on_time_machine(tmp_path, "rnn-scratch", edits,
-                                       NO_FIGURE_FILES + NOTEBOOK)
-    assert ours["out13"] == "torch.Size([5, 2, 28])"
-    assert ours["out69"] == "(torch.Size([10, 28]), 1, torch.Size([2, 512]))"
-    assert ours["out85"].startswith("'time traveller ") and len(eval(ours["out85"])) == 25
+                                       NO_FIGURE_FILES, notebook=True)
+    assert ours["F.one_hot(X.T, 28).shape#0"] == "torch.Size([5, 2, 28])"
+    assert ours["Y.shape, len(new_state), new_state[0].shape#0"] == (
+        "(torch.Size([10, 28]), 1, torch.Size([2, 512]))")
+    prediction = ours["predict_ch8('time traveller ', 10, net, vocab, d2l.try_gpu())#0"]
+    assert prediction.startswith("'time traveller ") and len(eval(prediction)) == 25
     perplexities = [numbers(line)[0] for line in printed(stdout) if line.startswith("困惑度")]
     # an untrained model is as unsure as a uniform guess among 28 characters; one epoch of
     # each run (sequential and random minibatches) already does better
@@ -710,20 +520,20 @@ def test_rnn_scratch(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["adagrad", "rmsprop", "adadelta", "adam", "momentum"])
-def test_optimizer_section(torch_server, tmp_path, name):
+def test_optimizer_section(monkeypatch, tmp_path, name):
     """The 2D traces the book prints equal PyTorch's; on the first 500 examples of the airfoil
     data (the file glasstorch ships), each run's final loss is low (the book: about 0.24 on all
     1,500; the first 500 are easier)."""
     edits = {  # a third of the data
         "d2l.get_data_ch11(batch_size=10)": "d2l.get_data_ch11(batch_size=10, n=500)"}
-    stdout, _ = same_as_torch(torch_server, tmp_path, f"optimization/{name}", edits,
+    stdout, _ = same_as_torch(monkeypatch, tmp_path, f"optimization/{name}", edits,
                               NO_FIGURE_FILES, cut="data_iter, feature_dim = d2l.get_data_ch11")
     losses = [numbers(line)[0] for line in printed(stdout) if line.startswith("loss: ")]
     assert losses and all(0 < loss < 0.2 for loss in losses), losses
 
 
-def test_sgd(torch_server, tmp_path):
-    stdout, _ = same_as_torch(torch_server, tmp_path, "optimization/sgd", random=True)
+def test_sgd(monkeypatch, tmp_path):
+    stdout, _ = same_as_torch(monkeypatch, tmp_path, "optimization/sgd", random=True)
     finals = [numbers(line) for line in lines_with(stdout, "x1:")]
     assert len(finals) == 3
     # the decaying learning rates end close to the minimum (0, 0); the noise keeps a constant one

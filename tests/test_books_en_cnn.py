@@ -429,6 +429,17 @@ def test_batch_norm(tmp_path):
     assert ours["running"] == [[6], 49]
 
 
+def one_epoch(tmp_path, section, book_size, size, notebook=False):
+    """The section trained for one epoch on the first 256 images, resized to `size` x `size`
+    (the book: `book_size`), with its losses checked: (stdout, reported)."""
+    edits = {"max_epochs=10": "max_epochs=1",
+             f"resize=({book_size}, {book_size})": f"resize=({size}, {size})"}
+    stdout, ours = run(tmp_path, section, edits=edits, notebook=notebook,
+                       prologue=fashion_mnist_subset(256, 128), epilogue=TRAINING)
+    check_one_epoch(ours)
+    return stdout, ours
+
+
 def check_summary(monkeypatch, tmp_path, section, stdout, cut, first, last):
     theirs = summary_lines(torch_summary(monkeypatch, tmp_path, section, cut))
     ours = summary_lines(stdout)
@@ -438,81 +449,51 @@ def check_summary(monkeypatch, tmp_path, section, stdout, cut, first, last):
 
 def test_alexnet(tmp_path, monkeypatch):
     section = "convolutional-modern/alexnet"
-    edits = {
-        "max_epochs=10": "max_epochs=1",
-        # 68 x 68 instead of 224 x 224: the smallest size near 64 whose windows all fit
-        # (AlexNet needs 67), 11 times less work a picture
-        "resize=(224, 224)": "resize=(68, 68)",
-    }
-    stdout, ours = run(tmp_path, section, edits=edits, notebook=False,
-                       prologue=fashion_mnist_subset(256, 128), epilogue=TRAINING)
+    # 68 x 68 instead of 224 x 224: the smallest size near 64 whose windows all fit
+    # (AlexNet needs 67), 11 times less work a picture
+    stdout, _ = one_epoch(tmp_path, section, 224, 68)
     check_summary(monkeypatch, tmp_path, section, stdout, "\nmodel = AlexNet(lr=0.01)",
                   "Conv2d output shape:\t torch.Size([1, 96, 54, 54])",
                   "Linear output shape:\t torch.Size([1, 10])")
     assert "Flatten output shape:\t torch.Size([1, 6400])" in stdout  # the book's 6400
-    check_one_epoch(ours)
 
 
 def test_vgg(tmp_path, monkeypatch):
     section = "convolutional-modern/vgg"
-    edits = {
-        "max_epochs=10": "max_epochs=1",
-        # 32 x 32: five halvings leave 1 x 1, 49 times less work than 224 x 224
-        "resize=(224, 224)": "resize=(32, 32)",
-    }
-    stdout, ours = run(tmp_path, section, edits=edits, notebook=False,
-                       prologue=fashion_mnist_subset(256, 128), epilogue=TRAINING)
+    # 32 x 32: five halvings leave 1 x 1, 49 times less work than 224 x 224
+    stdout, _ = one_epoch(tmp_path, section, 224, 32)
     check_summary(monkeypatch, tmp_path, section, stdout, "\nmodel = VGG(",
                   "Sequential output shape:\t torch.Size([1, 64, 112, 112])",
                   "Linear output shape:\t torch.Size([1, 10])")
     assert "Sequential output shape:\t torch.Size([1, 512, 7, 7])" in stdout
-    check_one_epoch(ours)
 
 
 def test_nin(tmp_path, monkeypatch):
     section = "convolutional-modern/nin"
-    edits = {
-        "max_epochs=10": "max_epochs=1",
-        # 68 x 68: the smallest size near 64 whose windows all fit (NiN needs 67)
-        "resize=(224, 224)": "resize=(68, 68)",
-    }
-    stdout, ours = run(tmp_path, section, edits=edits, notebook=False,
-                       prologue=fashion_mnist_subset(256, 128), epilogue=TRAINING)
+    # 68 x 68: the smallest size near 64 whose windows all fit (NiN needs 67)
+    stdout, _ = one_epoch(tmp_path, section, 224, 68)
     check_summary(monkeypatch, tmp_path, section, stdout, "\nmodel = NiN(lr=0.05)",
                   "Sequential output shape:\t torch.Size([1, 96, 54, 54])",
                   "Flatten output shape:\t torch.Size([1, 10])")
-    check_one_epoch(ours)
 
 
 def test_googlenet(tmp_path, monkeypatch):
     section = "convolutional-modern/googlenet"
-    edits = {
-        "max_epochs=10": "max_epochs=1",
-        # 32 x 32: five halvings leave 1 x 1, 9 times less work than 96 x 96
-        "resize=(96, 96)": "resize=(32, 32)",
-    }
-    stdout, ours = run(tmp_path, section, edits=edits, notebook=False,
-                       prologue=fashion_mnist_subset(256, 128), epilogue=TRAINING)
+    # 32 x 32: five halvings leave 1 x 1, 9 times less work than 96 x 96
+    stdout, _ = one_epoch(tmp_path, section, 96, 32)
     check_summary(monkeypatch, tmp_path, section, stdout, "\nmodel = GoogleNet(lr=0.01)",
                   "Sequential output shape:\t torch.Size([1, 64, 24, 24])",
                   "Linear output shape:\t torch.Size([1, 10])")
     assert "Sequential output shape:\t torch.Size([1, 1024])" in stdout
-    check_one_epoch(ours)
 
 
 def test_resnet(tmp_path, monkeypatch):
     section = "convolutional-modern/resnet"
-    edits = {
-        "max_epochs=10": "max_epochs=1",
-        # 32 x 32: five halvings leave 1 x 1, 9 times less work than 96 x 96
-        "resize=(96, 96)": "resize=(32, 32)",
-    }
-    stdout, ours = run(tmp_path, section, edits=edits,
-                       prologue=fashion_mnist_subset(256, 128), epilogue=TRAINING)
+    # 32 x 32: five halvings leave 1 x 1, 9 times less work than 96 x 96
+    stdout, ours = one_epoch(tmp_path, section, 96, 32, notebook=True)
     check_summary(monkeypatch, tmp_path, section, stdout, "\nmodel = ResNet18(lr=0.01)",
                   "Sequential output shape:\t torch.Size([1, 64, 24, 24])",
                   "Sequential output shape:\t torch.Size([1, 10])")
-    check_one_epoch(ours)
     # the book's blocks: Residual(3) keeps (4, 3, 6, 6); with 6 channels and stride 2 the
     # channels double and the size halves; the ResNeXt block keeps its input's shape
     assert [ours[f"blk(X).shape#{i}"] for i in range(3)] == [
@@ -521,13 +502,8 @@ def test_resnet(tmp_path, monkeypatch):
 
 def test_densenet(tmp_path, monkeypatch):
     section = "convolutional-modern/densenet"
-    edits = {
-        "max_epochs=10": "max_epochs=1",
-        # 32 x 32: five halvings leave 1 x 1, 9 times less work than 96 x 96
-        "resize=(96, 96)": "resize=(32, 32)",
-    }
-    _, ours = run(tmp_path, section, edits=edits,
-                       prologue=fashion_mnist_subset(256, 128), epilogue=TRAINING)
+    # 32 x 32: five halvings leave 1 x 1, 9 times less work than 96 x 96
+    _, ours = one_epoch(tmp_path, section, 96, 32, notebook=True)
     code = section_source("en", section).split("\nclass DenseNet(")[0]
     _, theirs = notebook_run(monkeypatch, tmp_path, code)
     check_same_as_torch(ours, theirs, exact=["Y.shape", "blk(Y).shape"])
@@ -535,22 +511,15 @@ def test_densenet(tmp_path, monkeypatch):
     # the transition block
     assert ours["Y.shape#0"] == "torch.Size([4, 23, 8, 8])"
     assert ours["blk(Y).shape#0"] == "torch.Size([4, 10, 4, 4])"
-    check_one_epoch(ours)
 
 
 def test_cnn_design(tmp_path, monkeypatch):
     section = "convolutional-modern/cnn-design"
-    edits = {
-        "max_epochs=10": "max_epochs=1",
-        # 32 x 32: three halvings leave 4 x 4, 9 times less work than 96 x 96
-        "resize=(96, 96)": "resize=(32, 32)",
-    }
-    stdout, ours = run(tmp_path, section, edits=edits, notebook=False,
-                       prologue=fashion_mnist_subset(256, 128), epilogue=TRAINING)
+    # 32 x 32: three halvings leave 4 x 4, 9 times less work than 96 x 96
+    stdout, _ = one_epoch(tmp_path, section, 96, 32)
     check_summary(monkeypatch, tmp_path, section, stdout, "\nmodel = RegNetX32(lr=0.05)",
                   "Sequential output shape:\t torch.Size([1, 32, 48, 48])",
                   "Sequential output shape:\t torch.Size([1, 10])")
     assert summary_lines(stdout)[1:3] == [
         "Sequential output shape:\t torch.Size([1, 32, 24, 24])",
         "Sequential output shape:\t torch.Size([1, 80, 12, 12])"]
-    check_one_epoch(ours)

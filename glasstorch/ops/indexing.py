@@ -155,7 +155,8 @@ class IndexingMethods:
         advanced = _is_advanced(key)
         recording = grad_mode.state.enabled and (
             self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
-        if isinstance(value, Tensor):
+        if isinstance(value, Tensor) and value.ndim and value.shape[0] == 1:  # (else nothing
+            # to drop, and the target's ndim, a copy for an advanced key, is not needed)
             value = _without_leading_ones(value, _checked(lambda: self._data[key].ndim))
         if not recording:
             v = value._data if isinstance(value, Tensor) else value

@@ -1,22 +1,25 @@
-"""The seed 002 CNNs: glasstorch vs PyTorch, training and inference speed and peak memory (issue 4).
+"""The seed 002 CNNs: glasstorch vs PyTorch, training and inference speed and peak memory (issue 10).
 
     python benchmarks/bench_cnn.py                      # all three models, a couple of minutes
     python benchmarks/bench_cnn.py --models lenet_bn --train-steps 20 --repeats 5
     python benchmarks/bench_cnn.py --no-memory          # speed only
+    python benchmarks/bench_cnn.py --threads 1          # diagnostic: one thread each
 
 Models (tests/cnn_models.py, built from the same code in both libraries, with the same weights):
 LeNet with BatchNorm on 1x28x28 images, batch 256; ResNet-18 and DenseNet on 1x96x96 images,
 batch 64, all on random images and labels.
-- train: forward + CrossEntropyLoss + backward + Adam step (lr 1e-3), in images per second;
+- train: forward + CrossEntropyLoss + backward + an optimizer step, in images per second: Adam
+  (lr 1e-3) for LeNet-BN as note 002 trains it, SGD (lr 0.05) for ResNet-18 and DenseNet as the
+  book's train_ch6 does;
 - infer: forward in eval mode under no_grad, in images per second.
 Speeds are measured for both libraries in this process, interleaved (so both see the same
 machine load), after one untimed warm-up step; each repeat times `steps` batches and the best
 repeat counts. The ratio is glasstorch speed / PyTorch speed: >= 1.0 means glasstorch is as fast.
-Both libraries run on one thread each by default (as bench_core.py pins torch), or N each with
---threads N (it sets OMP_NUM_THREADS and OPENBLAS_NUM_THREADS and restarts the script, since
-OpenBLAS reads them when numpy is imported); --threads 0 leaves each library its own default.
-On a small machine shared with other work one thread each gives steady numbers: with two,
-threads that spin while their core is taken slowed torch and numpy by 2-10x, at random.
+Both libraries run at their own defaults (all cores: that is how users run them), or N threads
+each with --threads N (it sets OMP_NUM_THREADS and OPENBLAS_NUM_THREADS and restarts the script,
+since OpenBLAS reads them when numpy is imported). One thread each is a diagnostic: on a small
+machine shared with other work it gives steady numbers, where threads that spin while their core
+is taken slowed torch and numpy by 2-10x, at random.
 
 Peak memory: each (library, model, mode) runs again in a fresh subprocess that reads the peak
 resident set size (VmHWM in /proc/self/status) after its imports and again after three training
@@ -41,6 +44,7 @@ from cnn_models import MODELS  # shared with tests/test_cnn_models.py
 SHAPES = {"lenet_bn": (256, 1, 28, 28), "resnet18": (64, 1, 96, 96), "densenet": (64, 1, 96, 96)}
 DEFAULT_STEPS = {"lenet_bn": 10, "resnet18": 2, "densenet": 2}  # timed batches per repeat
 DEFAULT_REPEATS = {"lenet_bn": 3, "resnet18": 2, "densenet": 2}
+OPTIMIZERS = {"lenet_bn": ("Adam", 1e-3), "resnet18": ("SGD", 0.05), "densenet": ("SGD", 0.05)}
 
 
 def _import(name):
@@ -69,7 +73,8 @@ class Workload:
         if state_dict is not None:  # the same weights in both libraries
             self.net.load_state_dict({k: lib.from_numpy(v.copy()) for k, v in state_dict.items()})
         self.loss = lib.nn.CrossEntropyLoss()
-        self.trainer = lib.optim.Adam(self.net.parameters(), lr=1e-3)
+        optimizer, lr = OPTIMIZERS[name]
+        self.trainer = getattr(lib.optim, optimizer)(self.net.parameters(), lr=lr)
 
     def train(self, images, labels):
         self.net.train()
@@ -96,7 +101,7 @@ def speeds(name, mode, steps, repeats):
     reference = Workload(torch, name)
     weights = {k: v.detach().numpy() for k, v in reference.net.state_dict().items()}
     workloads = {glasstorch: Workload(glasstorch, name, weights), torch: reference}
-    for workload in workloads.values():  # warm-up: first allocations, Adam's state
+    for workload in workloads.values():  # warm-up: first allocations, the optimizer's state
         getattr(workload, mode)(images[:1], labels[:1])
     best = dict.fromkeys(workloads, 0.0)
     for _ in range(repeats):
@@ -140,8 +145,9 @@ def main():
     parser.add_argument("--infer-steps", type=int, help="timed batches per repeat (inference)")
     parser.add_argument("--repeats", type=int, help="the best of this many repeats counts")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="threads for each library (default 1; 0: the libraries' defaults)")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="threads for each library (default 0: each library's own default; "
+                             "1 is a diagnostic)")
     parser.add_argument("--memory-child", nargs=3, metavar=("LIB", "MODEL", "MODE"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()

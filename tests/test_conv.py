@@ -52,10 +52,11 @@ CONV2D_CASES = [
     ((2, 3, 9, 8), (5, 3, 3, 3), {"padding": "valid"}),
     ((1, 1, 5, 5), (1, 1, 5, 5), {}),  # the kernel covers the whole input
     ((3, 2, 6, 6), (2, 2, 1, 1), {"stride": 3}),
-    # 64 windows or more per image: one product per image, straight into the output
-    ((2, 4, 9, 9), (6, 2, 3, 3), {"groups": 2, "padding": 1}),
-    ((2, 3, 12, 11), (4, 3, 3, 3), {"padding": "same"}),
-    ((2, 4, 16, 16), (8, 1, 3, 3), {"groups": 4, "stride": 2, "padding": 1}),
+    # 784 windows or more per image: one product per image, straight into the output
+    ((2, 4, 28, 28), (6, 2, 3, 3), {"groups": 2, "padding": 1}),
+    ((2, 3, 30, 29), (4, 3, 3, 3), {"padding": "same"}),
+    ((2, 4, 58, 58), (8, 1, 3, 3), {"groups": 4, "stride": 2, "padding": 1}),
+    ((2, 4, 27, 29), (6, 2, 3, 3), {"groups": 2, "padding": 1}),  # 783: one large product
 ]
 
 
@@ -76,7 +77,7 @@ def test_conv2d_without_bias_and_unbatched(torch):
     ((2, 4, 9), (4, 1, 5), {"groups": 4, "padding": "valid", "dilation": 2}),
     ((3, 9), (4, 3, 2), {"stride": 3}),  # unbatched
     ((1, 2, 8), (3, 2, 3), {"padding": (2,), "stride": (2,), "dilation": (2,), "bias": False}),
-    ((2, 4, 70), (6, 2, 3), {"groups": 2, "padding": 1}),  # 70 windows: one product per item
+    ((2, 4, 800), (6, 2, 3), {"groups": 2, "padding": 1}),  # 800 windows: one product per item
 ])
 def test_conv1d_matches_torch(torch, shape_x, shape_w, kwargs):
     _check_conv(torch, "conv1d", shape_x, shape_w, **kwargs)

@@ -113,13 +113,9 @@ class FashionMNIST(DataModule):
         self.val = self._dataset(train=False)
 
     def _dataset(self, train):
-        images, labels = d2l._read_fashion_mnist(train, self.root)
         size = self.resize if isinstance(self.resize, (tuple, list)) else (self.resize,) * 2
-        if tuple(size) == (28, 28):  # the files' own size: Resize would change nothing
-            return data.TensorDataset(
-                torch.from_numpy(images[:, None].astype("float32") / 255),
-                torch.from_numpy(labels))
-        return d2l._ResizedImages(images, labels, self.resize)
+        resize = None if tuple(size) == (28, 28) else self.resize  # (28, 28): the files' size
+        return d2l.fashion_mnist_dataset(train, self.root, resize)
 
     def text_labels(self, indices):
         """Return text labels."""

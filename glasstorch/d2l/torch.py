@@ -300,6 +300,14 @@ def get_dataloader_workers():
     return 0
 
 
+def fashion_mnist_dataset(train, root=None, resize=None):
+    """The training or test images as the book's transforms give them, each resized once here
+    (not again every epoch) when `resize` is given: (image (1, h, w) float32, label) pairs."""
+    if resize is None:
+        return data.TensorDataset(*load_fashion_mnist_tensors(train, root))
+    return _ResizedImages(*_read_fashion_mnist(train, root), resize)
+
+
 def load_data_fashion_mnist(batch_size, resize=None, root=None):
     """Download the Fashion-MNIST dataset and then load it into memory.
 
@@ -307,12 +315,8 @@ def load_data_fashion_mnist(batch_size, resize=None, root=None):
     downloading them. With `resize`, the images are the book's transforms.Resize(resize) then
     ToTensor, each resized once when the loaders are built (a few seconds).
     """
-    if resize is None:
-        train = data.TensorDataset(*load_fashion_mnist_tensors(True, root))
-        test = data.TensorDataset(*load_fashion_mnist_tensors(False, root))
-    else:  # each image resized once here, not again every epoch
-        train = _ResizedImages(*_read_fashion_mnist(True, root), resize)
-        test = _ResizedImages(*_read_fashion_mnist(False, root), resize)
+    train = fashion_mnist_dataset(True, root, resize)
+    test = fashion_mnist_dataset(False, root, resize)
     return (data.DataLoader(train, batch_size, shuffle=True,
                             num_workers=get_dataloader_workers()),
             data.DataLoader(test, batch_size, shuffle=False,

@@ -26,6 +26,7 @@ from .ops.linalg import dot, einsum, matmul
 from .ops.movement import cat, meshgrid, stack
 from .ops.operands import broadcast_shapes
 from .random import Generator, initial_seed, manual_seed, seed, get_rng_state, set_rng_state
+from .threads import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
 

@@ -249,7 +249,8 @@ EXEMPT = {
 }
 # namespace functions that are not tensor ops, by the module that defines them
 EXEMPT_MODULES = ("glasstorch.creation", "glasstorch.random", "glasstorch.dtypes",
-                  "glasstorch.autograd", "glasstorch._tensor_str", "glasstorch.serialization")
+                  "glasstorch.autograd", "glasstorch._tensor_str", "glasstorch.serialization",
+                  "glasstorch.threads")
 EXEMPT_FUNCTIONS = {"is_tensor", "is_floating_point", "numel", "result_type", "can_cast"}
 
 

@@ -14,6 +14,7 @@ that padding='same' with an even kernel (one more zero after) needs no extra nod
 import itertools
 import math
 
+from .. import threads
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from .linalg import channel_sums
@@ -103,15 +104,22 @@ class Fold(Function):
         # over its columns in, so that the reads run along memory (20-35% faster than N-major)
         cols = cols.reshape(n, c, *kernel_size, *blocks).transpose(
             1, *range(2, 2 + dims), 0, *range(2 + dims, 2 + 2 * dims))
-        y = xp.zeros((c, n, *padded), dtype=cols.dtype)
-        # one vectorised add per kernel offset: offset i lands on i*dilation, i*dilation + stride,
-        # ... (a loop over the few kernel positions, never over pixels or batch items)
-        for offset in itertools.product(*(range(k) for k in kernel_size)):
-            target = tuple(slice(i * d, i * d + s * (b - 1) + 1, s)
-                           for i, d, s, b in zip(offset, dilation, stride, blocks))
-            y[(slice(None), slice(None)) + target] += cols[(slice(None),) + offset]
+        summed = xp.zeros((c, n, *padded), dtype=cols.dtype)
         inside = tuple(slice(lo, lo + m) for m, (lo, _) in zip(size, padding))
-        return xp.ascontiguousarray(y[(slice(None), slice(None)) + inside].swapaxes(0, 1))
+        y = xp.empty((n, c, *size), dtype=cols.dtype)
+
+        def fold(start, stop):  # channels start..stop-1
+            channels = slice(start, stop)
+            # one vectorised add per kernel offset: offset i lands on i*dilation,
+            # i*dilation + stride, ... (a loop over the few kernel positions, never over pixels)
+            for offset in itertools.product(*(range(k) for k in kernel_size)):
+                target = tuple(slice(i * d, i * d + s * (b - 1) + 1, s)
+                               for i, d, s, b in zip(offset, dilation, stride, blocks))
+                summed[(channels, slice(None)) + target] += cols[(channels,) + offset]
+            y[:, channels] = summed[(channels, slice(None)) + inside].swapaxes(0, 1)
+
+        threads.parallel(c, fold, cols.size)
+        return y
 
     @staticmethod
     def backward(ctx, grad):
@@ -134,31 +142,49 @@ class Convolution(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
         xp = ctx.xp
-        n, out_channels = x.shape[0], weight.shape[0]
+        n, channels, out_channels = x.shape[0], x.shape[1], weight.shape[0]
         kernel_size = weight.shape[2:]
-        cols = _columns(xp, x, kernel_size, dilation, padding, stride)  # (C * K, N * L)
-        ctx.args = (x.shape, stride, padding, dilation, groups)
         blocks = output_size(x.shape[2:], kernel_size, dilation, padding, stride)
         size = math.prod(blocks)  # L, the windows of one image
-        # each group's channels are a contiguous run of rows of cols: split them off as a batch
-        # dim and multiply (groups, O / groups, C / groups * K) @ (groups, C / groups * K, N * L)
-        per_group = cols.shape[0] // groups
-        cols = cols.reshape(groups, per_group, n, size)
+        windows = _windows(xp, x, kernel_size, dilation, padding, stride)  # a view, no copy
+        dims = len(kernel_size)
+        # (C, *kernel, N, *blocks): the windows of all images side by side, as cols will hold them
+        windows = windows.transpose(1, *range(2, 2 + dims), 0, *range(2 + dims, 2 + 2 * dims))
+        # each group's channels are a contiguous run of rows of cols: a batch dim of the product,
+        # (groups, O / groups, C / groups * K) @ (groups, C / groups * K, N * L)
+        per_group = channels // groups * math.prod(kernel_size)
+        cols = xp.empty(windows.shape, dtype=x.dtype)
+        image_cols = cols.reshape(groups, per_group, n, size)
         w = weight.reshape(groups, out_channels // groups, per_group)
-        if size >= 784:
-            # images big enough (28 x 28 windows or more) that one product per image keeps BLAS
-            # busy: it writes each image's (O, L) output in place, in torch's (N, O, ...)
-            # layout, with no copy. Below that, BLAS's start per product costs more than the
-            # copy saves (measured at two threads: L = 100, 144, 576 run 10-35% faster as one
-            # product; L = 1024, 2304 run 8-20% slower)
-            y = xp.matmul(w[:, None], cols.transpose(0, 2, 1, 3))  # (groups, N, O / groups, L)
-            y = y.transpose(1, 0, 2, 3).reshape(n, out_channels, *blocks)
-        else:  # small images: one large product over the whole batch, then (O, N) -> (N, O)
-            y = xp.matmul(w, cols.reshape(groups, per_group, n * size))
-            y = y.reshape(groups, out_channels // groups, n, size).transpose(2, 0, 1, 3)
-            y = xp.ascontiguousarray(y).reshape(n, out_channels, *blocks)
-        if bias is not None:
-            y += bias.reshape(out_channels, *(1,) * (y.ndim - 2))
+        y = xp.empty((n, out_channels, *blocks), dtype=x.dtype)
+        image_y = y.reshape(n, groups, out_channels // groups, size)
+        shift = None if bias is None else bias.reshape(groups, out_channels // groups, 1)
+
+        def convolve(start, stop):  # images start..stop-1, each part on its own core
+            cols[(slice(None),) * (1 + dims) + (slice(start, stop),)] = windows[
+                (slice(None),) * (1 + dims) + (slice(start, stop),)]  # the im2col copy
+            if size >= 784:
+                # images big enough (28 x 28 windows or more) that one product per image keeps
+                # BLAS busy: it writes each image's (O, L) output in place, in torch's
+                # (N, O, ...) layout, with no copy. Below that, BLAS's start per product costs
+                # more than the copy saves (L = 100, 144, 576 run 10-35% faster as one product;
+                # L = 1024, 2304 run 8-20% slower)
+                for i in range(start, stop):
+                    xp.matmul(w, image_cols[:, :, i], out=image_y[i])
+                    if shift is not None:
+                        image_y[i] += shift
+                return
+            # small images: one product for these images, then (O, n, L) -> (n, O, L)
+            part = xp.matmul(w, image_cols[:, :, start:stop].reshape(groups, per_group, -1))
+            part = part.reshape(groups, out_channels // groups, stop - start, size)
+            part = part.transpose(2, 0, 1, 3)
+            if shift is None:
+                image_y[start:stop] = part
+            else:
+                xp.add(part, shift, out=image_y[start:stop])
+
+        threads.parallel(n, convolve, cols.size)
+        ctx.args = (x.shape, stride, padding, dilation, groups)
         cols = cols.reshape(groups, per_group, n * size) if ctx.needs_input_grad[1] else None
         ctx.save_for_backward(x, weight, cols)
         return y

@@ -7,7 +7,7 @@ the other products reshape around them.
 import math
 import string
 
-from .. import dtypes
+from .. import dtypes, threads
 from ..autograd import function, grad_mode
 from ..autograd.function import Function
 from .elementwise import where
@@ -43,7 +43,7 @@ class Mm(Function):
                               a if ctx.needs_input_grad[1] else None)
         if _torch_sums_in_order(a, b):
             return _summed_in_order(ctx.xp, a, b)
-        return ctx.xp.matmul(a, b)
+        return product(ctx.xp, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -51,6 +51,30 @@ class Mm(Function):
         grad_a = Mm.apply(grad, b.mT) if b is not None else None
         grad_b = Mm.apply(a.mT, grad) if a is not None else None
         return grad_a, grad_b
+
+
+def product(xp, a, b):
+    """xp.matmul(a, b), a large one split across the thread pool (see glasstorch.threads).
+
+    The result is cut into bands along its longer side, rows of a or columns of b, and each
+    thread writes its band of a preallocated result with one BLAS call: each element is the
+    same single-threaded BLAS sum whatever the band, so results repeat exactly.
+    """
+    m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
+    batch = broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    # a multiply-add in BLAS costs about a 30th of an elementwise step's element
+    work = math.prod(batch) * m * n * k // 32
+    if a.ndim < 2 or b.ndim < 2 or threads.parts(max(m, n), work) == 1:
+        return xp.matmul(a, b)
+    y = xp.empty(batch + (m, n), dtype=xp.result_type(a, b))
+    if m >= n:
+        def band(start, stop):
+            xp.matmul(a[..., start:stop, :], b, out=y[..., start:stop, :])
+    else:
+        def band(start, stop):
+            xp.matmul(a, b[..., start:stop], out=y[..., start:stop])
+    threads.parallel(max(m, n), band, work)
+    return y
 
 
 class Bmm(Mm):
@@ -108,7 +132,7 @@ class Addmm(Function):
     def forward(ctx, c, a, b):
         ctx.save_for_backward(b if ctx.needs_input_grad[1] else None,
                               a if ctx.needs_input_grad[2] else None)
-        y = ctx.xp.matmul(a, b)
+        y = product(ctx.xp, a, b)
         y += c  # into the fresh product: no second output array
         return y
 

@@ -11,6 +11,7 @@ import sys
 import traceback
 
 from ... import random as _random
+from ... import threads
 from ._fetch import create_fetcher
 
 # how often a waiting process wakes up to check that the other side is still alive (seconds)
@@ -85,6 +86,7 @@ def worker_loop(is_iterable, dataset, index_queue, data_queue, done_event, auto_
     global _worker_info
     parent_pid = os.getppid()
     try:
+        threads.set_num_threads(1)  # as in torch: the workers share the cores, one thread each
         seed = base_seed + worker_id
         random.seed(seed)
         _random.manual_seed(seed)

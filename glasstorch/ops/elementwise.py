@@ -3,7 +3,7 @@
 Arithmetic is in arithmetic.py, comparisons and logic in compare.py.
 """
 
-from .. import dtypes
+from .. import dtypes, threads
 from ..autograd import function
 from ..autograd.function import Function
 from ..device import device_of, move
@@ -12,6 +12,22 @@ from .operands import binary_operands, broadcast_shapes
 
 def _wrap(x):
     return function.Tensor._wrap(x)
+
+
+def in_parts(compute, out, *inputs):
+    """compute(out_part, *input_parts) on runs of the flat elements, across the thread pool.
+
+    For the activations of CNNs, whose arrays are large: each part writes its own run of `out`
+    (allocated by the caller), so the parts never need joining. Arrays must share a shape.
+    """
+    arrays = (out, *inputs)
+    if not all(a.flags.c_contiguous for a in arrays):
+        compute(*arrays)
+        return out
+    flat = [a.reshape(-1) for a in arrays]
+    threads.parallel(out.size, lambda start, stop: compute(*(a[start:stop] for a in flat)),
+                     out.size)
+    return out
 
 
 # ---- unary math ----
@@ -191,10 +207,16 @@ class Sigmoid(Function):
     @staticmethod
     def forward(ctx, x):
         xp = ctx.xp
-        e = xp.exp(-xp.abs(x))  # in (0, 1]: never overflows
-        # 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0: max(e, x >= 0) is 1 or e (no
-        # xp.where, which is slow on masks that change sign at random)
-        y = (xp.maximum(e, x >= 0) / (1 + e)).astype(x.dtype, copy=False)
+
+        def sigmoid(y, x):
+            e = xp.exp(-xp.abs(x))  # in (0, 1]: never overflows
+            # 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0: max(e, x >= 0) is 1 or e (no
+            # xp.where, which is slow on masks that change sign at random)
+            xp.maximum(e, x >= 0, out=y, casting="unsafe")
+            e += 1
+            y /= e
+
+        y = in_parts(sigmoid, xp.empty_like(x), x)
         ctx.save_for_backward(y)
         return y
 
@@ -212,7 +234,13 @@ class SigmoidBackward(Function):
     @staticmethod
     def forward(ctx, grad, y):
         ctx.save_for_backward(grad, y)
-        return grad * y * (1 - y)
+
+        def sigmoid_backward(out, grad, y):
+            ctx.xp.subtract(1, y, out=out)
+            out *= y
+            out *= grad
+
+        return in_parts(sigmoid_backward, ctx.xp.empty_like(y), grad, y)
 
     @staticmethod
     def backward(ctx, grad2):
@@ -225,7 +253,8 @@ class Relu(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = ctx.xp.maximum(x, 0)
+        xp = ctx.xp
+        y = in_parts(lambda y, x: xp.maximum(x, 0, out=y), xp.empty_like(x), x)
         ctx.save_for_backward(y)
         return y
 
@@ -243,13 +272,19 @@ class ThresholdBackward(Function):
     @staticmethod
     def forward(ctx, grad, y):
         xp = ctx.xp
-        positive = y > 0
+        positive = xp.empty(y.shape, dtype=bool)
         ctx.save_for_backward(positive)
-        # a product with the mask, much faster than xp.where on masks that change at random;
-        # but inf * 0 is nan, where torch gives 0: redo those few arrays with where
-        if xp.isfinite(grad).all():
-            return grad * positive
-        return xp.where(positive, grad, 0).astype(grad.dtype, copy=False)
+
+        def threshold(out, grad, y, positive):
+            xp.greater(y, 0, out=positive)
+            # a product with the mask, much faster than xp.where on masks that change at
+            # random; but inf * 0 is nan, where torch gives 0: redo those few parts with where
+            if xp.isfinite(grad).all():
+                xp.multiply(grad, positive, out=out)
+            else:
+                out[...] = xp.where(positive, grad, 0)
+
+        return in_parts(threshold, xp.empty_like(grad), grad, y, positive)
 
     @staticmethod
     def backward(ctx, grad2):

@@ -6,8 +6,10 @@ as one primitive its forward keeps two (the output and x_hat) and its backward i
 textbook closed form, written in Tensor ops so that double backward works.
 """
 
-from ..autograd import grad_mode
+from .. import threads
+from ..autograd import function, grad_mode
 from ..autograd.function import Function
+from ..device import array_module
 from .linalg import channel_sums, einsum
 
 
@@ -27,6 +29,10 @@ class BatchNorm(Function):
     The statistics are the batch's (biased variance). When running_mean / running_var are
     given, they are updated in place with the batch's mean and unbiased variance,
     running = (1 - momentum) * running + momentum * batch, as torch's kernel does.
+
+    Forward and backward each make one pass per channel over the data, the channels split
+    across the thread pool; the node keeps x and the per-channel mean and 1 / std, as torch's,
+    and recomputes x_hat = (x - mean) / std in backward rather than keeping a second copy.
     """
 
     _primitive = True
@@ -34,15 +40,31 @@ class BatchNorm(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, momentum, eps):
         xp = ctx.xp
-        count = x.size // x.shape[1]
-        shape = _channel_shape(x.ndim, x.shape[1])
-        # per-channel sums as contractions over N and L: no temporaries, faster than .mean
-        mean = xp.einsum("ncl->c", x.reshape(x.shape[0], x.shape[1], -1)) / count
-        x_hat = x - mean.reshape(shape)
-        centred = x_hat.reshape(x.shape[0], x.shape[1], -1)
-        var = xp.einsum("ncl,ncl->c", centred, centred) / count
-        inv_std = (1 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
-        x_hat *= inv_std.reshape(shape)
+        n, channels = x.shape[0], x.shape[1]
+        count = x.size // channels
+        rows = x.reshape(n, channels, -1)  # (N, C, L)
+        mean = xp.empty(channels, dtype=x.dtype)
+        var = xp.empty(channels, dtype=x.dtype)
+        y = xp.empty_like(x)
+        y_rows = y.reshape(n, channels, -1)
+
+        def normalize(start, stop):  # channels start..stop-1
+            c = slice(start, stop)
+            # per-channel sums as contractions over N and L: faster than .mean
+            mean[c] = xp.einsum("ncl->c", rows[:, c]) / count
+            centred = rows[:, c] - mean[c, None]
+            var[c] = xp.einsum("ncl,ncl->c", centred, centred) / count
+            # y = x * scale + (bias - mean * scale), scale = weight / std: torch's kernel
+            scale = 1 / xp.sqrt(var[c] + eps)
+            if weight is not None:
+                scale *= weight[c]
+            shift = -mean[c] * scale
+            if bias is not None:
+                shift += bias[c]
+            xp.multiply(rows[:, c], scale[:, None], out=y_rows[:, c])
+            y_rows[:, c] += shift[:, None]
+
+        threads.parallel(channels, normalize, x.size)
         if running_mean is not None:
             running_mean *= 1 - momentum
             running_mean += momentum * mean
@@ -50,25 +72,24 @@ class BatchNorm(Function):
             unbiased = var * (count / max(count - 1, 1))  # torch: n / (n - 1), n=1 left as is
             running_var *= 1 - momentum
             running_var += momentum * unbiased.astype(x.dtype, copy=False)
-        y = x_hat.copy() if weight is None else x_hat * weight.reshape(shape)
-        if bias is not None:
-            y += bias.reshape(shape)
+        inv_std = (1 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
         ctx.eps = eps
-        ctx.save_for_backward(x, weight, x_hat, inv_std)
+        ctx.save_for_backward(x, weight, mean, inv_std)
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight, x_hat, inv_std = ctx.saved_tensors
+        x, weight, mean, inv_std = ctx.saved_tensors
+        if not grad_mode.is_grad_enabled():
+            return _batch_norm_grads(grad, x, weight, mean, inv_std, ctx.needs_input_grad)
+        # create_graph: the gradients as Tensor ops of x, for the second derivative
         dims = _reduce_dims(grad.ndim)
         shape = _channel_shape(grad.ndim, grad.shape[1])
-        if grad_mode.is_grad_enabled():
-            # create_graph: x_hat and inv_std must depend on x for the second derivative
-            mean = x.mean(dims, keepdim=True)
-            centred = x - mean
-            inv_std = ((centred * centred).mean(dims, keepdim=True) + ctx.eps).rsqrt()
-            x_hat = centred * inv_std
-            inv_std = inv_std.reshape(-1)
+        mean = x.mean(dims, keepdim=True)
+        centred = x - mean
+        inv_std = ((centred * centred).mean(dims, keepdim=True) + ctx.eps).rsqrt()
+        x_hat = centred * inv_std
+        inv_std = inv_std.reshape(-1)
         rows = (grad.shape[0], grad.shape[1], -1)
         grad_bias = channel_sums(grad)
         grad_weight = einsum("ncl,ncl->c", grad.reshape(rows), x_hat.reshape(rows))
@@ -85,6 +106,46 @@ class BatchNorm(Function):
                 grad_weight if ctx.needs_input_grad[1] else None,
                 grad_bias if ctx.needs_input_grad[2] else None,
                 None, None, None, None)
+
+
+def _batch_norm_grads(grad, x, weight, mean, inv_std, needs_input_grad):
+    """BatchNorm's backward when no graph is built (create_graph=False, the usual case).
+
+    The formulas of the create_graph branch, computed on the arrays in one pass per channel
+    across the thread pool: no graph is recorded here, so none of its nodes is needed, and
+    the results are wrapped as Tensors.
+    """
+    g, x, mean, inv_std = grad._data, x._data, mean._data, inv_std._data
+    weight = None if weight is None else weight._data
+    xp = array_module(g)
+    n, channels = g.shape[0], g.shape[1]
+    count = g.size // channels
+    g_rows, x_rows = g.reshape(n, channels, -1), x.reshape(n, channels, -1)
+    grad_weight = xp.empty(channels, dtype=g.dtype)
+    grad_bias = xp.empty(channels, dtype=g.dtype)
+    grad_x = xp.empty_like(g) if needs_input_grad[0] else None
+
+    def channel_grads(start, stop):
+        c = slice(start, stop)
+        x_hat = (x_rows[:, c] - mean[c, None]) * inv_std[c, None]
+        grad_bias[c] = xp.einsum("ncl->c", g_rows[:, c])
+        grad_weight[c] = xp.einsum("ncl,ncl->c", g_rows[:, c], x_hat)
+        if grad_x is None:
+            return
+        # dx = g * scale - (x_hat * a + b): see BatchNorm.backward
+        scale = inv_std[c] if weight is None else weight[c] * inv_std[c]
+        x_hat *= (grad_weight[c] / count * scale)[:, None]
+        x_hat += (grad_bias[c] / count * scale)[:, None]
+        out = grad_x.reshape(n, channels, -1)[:, c]
+        xp.multiply(g_rows[:, c], scale[:, None], out=out)
+        out -= x_hat
+
+    threads.parallel(channels, channel_grads, g.size)
+    wrap = function.Tensor._wrap
+    return (None if grad_x is None else wrap(grad_x),
+            wrap(grad_weight) if needs_input_grad[1] else None,
+            wrap(grad_bias) if needs_input_grad[2] else None,
+            None, None, None, None)
 
 
 def batch_norm_eval(x, running_mean, running_var, weight, bias, eps):

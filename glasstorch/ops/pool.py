@@ -16,6 +16,7 @@ short loop over the kernel offsets, each step one numpy call over the whole batc
 import collections
 import math
 
+from .. import threads
 from ..autograd import function
 from ..autograd.function import Function
 from .indexing import IndexPut
@@ -161,8 +162,16 @@ class AdaptiveMaxPool2D(MaxPool2DWithIndices):
 
 
 def max_pool2d_with_indices(x, g):
-    """(values, indices) of max pooling an (N, C, H, W) Tensor."""
-    values, index = window_max(x._data, g, x._xp)
+    """(values, indices) of max pooling an (N, C, H, W) Tensor, the batch split across the
+    thread pool."""
+    data, xp = x._data, x._xp
+    shape = data.shape[:-2] + (g.out_h, g.out_w)
+    values, index = xp.empty(shape, dtype=data.dtype), xp.empty(shape, dtype="int64")
+
+    def pool(start, stop):
+        values[start:stop], index[start:stop] = window_max(data[start:stop], g, xp)
+
+    threads.parallel(len(data), pool, data.size)
     return MaxPool2DWithIndices.apply(x, values, index), function.Tensor._wrap(index)
 
 

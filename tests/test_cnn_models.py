@@ -1,6 +1,7 @@
 """The seed 002 CNNs on both libraries (issue 4, point 5): weights trained in one library load
 into the other through the .pt format and give the same logits, running statistics and
-gradients; the models print the same.
+gradients; the models print the same. glasstorch runs each comparison at one thread and at two
+(its thread pool splits the convolutions and products of these batches).
 
 Each model is first trained a few Adam steps on random data, so weights and BatchNorm running
 statistics are away from their initial values (ones and zeros would hide mistakes).
@@ -32,6 +33,17 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(params=[1, 2], ids=lambda n: f"{n}thread")
+def glasstorch_threads(request):
+    """glasstorch at request.param threads for this test, then back to the previous count."""
+    previous = glasstorch.get_num_threads()
+    glasstorch.set_num_threads(request.param)  # also drops the pool: a split starts a new one
+    yield request.param
+    split = glasstorch.threads._pool is not None
+    glasstorch.set_num_threads(previous)
+    assert split == (request.param > 1), "at 2 threads glasstorch should have split some work"
 
 
 def _data(shape, seed):
@@ -86,7 +98,7 @@ def _compare_forwards(net_a, lib_a, net_b, lib_b, shape):
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_torch_trained_model_loads_into_glasstorch(name, tmp_path):
+def test_torch_trained_model_loads_into_glasstorch(name, tmp_path, glasstorch_threads):
     build, shape = MODELS[name]
     torch.manual_seed(0)
     torch_net = _train(torch, build(torch), shape)
@@ -97,7 +109,7 @@ def test_torch_trained_model_loads_into_glasstorch(name, tmp_path):
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_glasstorch_trained_model_loads_into_torch(name, tmp_path):
+def test_glasstorch_trained_model_loads_into_torch(name, tmp_path, glasstorch_threads):
     build, shape = MODELS[name]
     glasstorch.manual_seed(0)
     net = _train(glasstorch, build(glasstorch), shape)
@@ -135,7 +147,7 @@ def _biases_before_batchnorm(name):
                                                ("lenet_bn", "float64", 1e-8),
                                                ("resnet18", "float64", 1e-8),
                                                ("densenet", "float64", 1e-8)])
-def test_parameter_gradients_match_torch(name, dtype, rtol):
+def test_parameter_gradients_match_torch(name, dtype, rtol, glasstorch_threads):
     build, shape = MODELS[name]
     torch.manual_seed(0)
     torch_net = _train(torch, build(torch), shape).to(getattr(torch, dtype))

@@ -30,8 +30,14 @@ MIN_ITEMS = 1 << 16
 
 
 def _default_num_threads():
+    """OMP_NUM_THREADS or MKL_NUM_THREADS when set (as torch reads them), else the CPUs this
+    process may run on (torch counts physical cores: the same where there is no SMT)."""
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        value = os.environ.get(name, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
     try:
-        return len(os.sched_getaffinity(0))  # the cores this process may run on
+        return len(os.sched_getaffinity(0))
     except AttributeError:  # macOS, Windows
         return os.cpu_count() or 1
 
@@ -39,6 +45,7 @@ def _default_num_threads():
 _num_threads = _default_num_threads()
 _pool = None
 _lock = threading.Lock()
+_splitting = threading.local()  # .active: this thread runs a part (a split inside runs whole)
 
 
 def get_num_threads():
@@ -95,9 +102,9 @@ os.register_at_fork(after_in_child=_forget_pool_in_child)
 
 def parts(count, elements):
     """How many parts `count` items holding `elements` array elements in all are split into."""
-    if _num_threads == 1 or elements < MIN_ITEMS:
-        return 1
-    return min(_num_threads, count)
+    if _num_threads == 1 or elements < MIN_ITEMS or getattr(_splitting, "active", False):
+        return 1  # small work, or work inside a part: the pool's threads are taken already
+    return max(1, min(_num_threads, count))
 
 
 def parallel(count, work, elements):
@@ -112,9 +119,17 @@ def parallel(count, work, elements):
         return
     bounds = [count * i // n for i in range(n + 1)]
     pool = _pool or _start_pool()
-    futures = [pool.submit(work, bounds[i], bounds[i + 1]) for i in range(n - 1)]
+    futures = [pool.submit(_part, work, bounds[i], bounds[i + 1]) for i in range(n - 1)]
     try:
-        work(bounds[-2], bounds[-1])
+        _part(work, bounds[-2], bounds[-1])
     finally:
         for future in futures:
             future.result()
+
+
+def _part(work, start, stop):
+    _splitting.active = True
+    try:
+        work(start, stop)
+    finally:
+        _splitting.active = False

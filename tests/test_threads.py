@@ -145,9 +145,31 @@ def test_small_work_runs_once_on_the_caller(n, elements):
     assert calls[0][2] is threading.current_thread()
 
 
-def test_zero_items_small_work():
+@pytest.mark.parametrize("elements", [0, threads.MIN_ITEMS])
+def test_zero_items(elements):
     glasstorch.set_num_threads(2)
-    assert [(start, stop) for start, stop, _ in _record(0, 0)] == [(0, 0)]
+    assert [(start, stop) for start, stop, _ in _record(0, elements)] == [(0, 0)]
+
+
+def test_a_split_inside_a_part_runs_whole_on_that_thread():
+    # with 2 threads the pool has one thread: a part waiting on a split queued behind itself
+    # would hang, so a split inside a part runs at once, whole (run in a child, bounded)
+    script = """
+import threading
+from glasstorch import threads
+threads.set_num_threads(2)
+inner = []
+def outer(start, stop):
+    threads.parallel(4, lambda a, b: inner.append((a, b, threading.current_thread())),
+                     threads.MIN_ITEMS)
+threads.parallel(2, outer, threads.MIN_ITEMS)
+assert sorted((a, b) for a, b, _ in inner) == [(0, 4), (0, 4)], inner
+assert len({t for _, _, t in inner}) == 2
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=60)
+    assert result.stdout.strip() == "ok", result.stderr
 
 
 def test_one_thread_never_splits():

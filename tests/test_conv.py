@@ -57,6 +57,14 @@ CONV2D_CASES = [
     ((2, 3, 30, 29), (4, 3, 3, 3), {"padding": "same"}),
     ((2, 4, 58, 58), (8, 1, 3, 3), {"groups": 4, "stride": 2, "padding": 1}),
     ((2, 4, 27, 29), (6, 2, 3, 3), {"groups": 2, "padding": 1}),  # 783: one large product
+    # fewer output than input channels, stride 1, little padding: shifted products on the grid
+    ((2, 8, 12, 12), (4, 8, 3, 3), {"padding": 1}),
+    ((2, 8, 12, 11), (4, 4, 3, 3), {"padding": 1, "groups": 2}),
+    ((2, 6, 14, 13), (3, 6, 4, 2), {"padding": "same"}),  # even kernel: padding (1, 2), (0, 1)
+    ((2, 6, 14, 14), (2, 6, 3, 3), {"padding": 2, "dilation": 2}),
+    ((2, 6, 10, 10), (3, 6, 1, 1), {}),  # 1 x 1: the grid is the output
+    ((3, 6, 12, 12), (3, 6, 3, 3), {"padding": 1, "bias": False}),
+    ((0, 6, 12, 12), (3, 6, 3, 3), {"padding": 1}),  # empty batch
 ]
 
 
@@ -78,6 +86,8 @@ def test_conv2d_without_bias_and_unbatched(torch):
     ((3, 9), (4, 3, 2), {"stride": 3}),  # unbatched
     ((1, 2, 8), (3, 2, 3), {"padding": (2,), "stride": (2,), "dilation": (2,), "bias": False}),
     ((2, 4, 800), (6, 2, 3), {"groups": 2, "padding": 1}),  # 800 windows: one product per item
+    ((2, 6, 20), (3, 6, 3), {"padding": 1}),  # shifted products on the grid
+    ((2, 6, 20), (4, 3, 5), {"padding": "same", "dilation": 2, "groups": 2}),
 ])
 def test_conv1d_matches_torch(torch, shape_x, shape_w, kwargs):
     _check_conv(torch, "conv1d", shape_x, shape_w, **kwargs)
@@ -164,7 +174,11 @@ def test_gradcheck_and_gradgradcheck_float64():
         cols = GF.unfold(x, 2, padding=1, stride=1)
         return GF.fold(cols * cols, (4, 3), 2, padding=1)  # squared: a second derivative
 
+    def shifted(x, w, b):  # fewer outputs than inputs, stride 1: shifted products on the grid
+        return GF.conv2d(x, w, b, padding=1)
+
     for func, inputs in [(conv2d, (t(2, 4, 5, 4), t(4, 2, 3, 2), t(4))),
+                         (shifted, (t(2, 4, 5, 4), t(2, 4, 3, 3), t(2))),
                          (conv1d, (t(1, 2, 6), t(3, 2, 4))),
                          (unfold_then_fold, (t(1, 2, 4, 3),))]:
         assert glasstorch.autograd.gradcheck(func, inputs)

@@ -51,18 +51,21 @@ def _unfold(xp, x, kernel_size, dilation, padding, stride):
 
 
 def _columns(xp, x, kernel_size, dilation, padding, stride):
-    """Convolution's im2col: (C * K, N * L), the windows of all batch items side by side.
-
-    With the batch inside the columns a convolution is one large matrix product, which BLAS
-    runs much faster than N small ones when the images are small (L of 9 or 36 in ResNet).
-    """
+    """Convolution's im2col: (C * K, N * L), the windows of all batch items side by side,
+    copied by channel parts across the thread pool (Convolution.forward copies its own per
+    batch part, next to the product)."""
     windows = _windows(xp, x, kernel_size, dilation, padding, stride)
-    dims = windows.ndim - 2  # kernel dims, then as many block dims
-    kernel_dims = tuple(range(2, 2 + dims // 2))
-    block_dims = tuple(range(2 + dims // 2, windows.ndim))
-    n, c, blocks = windows.shape[0], windows.shape[1], math.prod(windows.shape[2 + dims // 2:])
-    windows = windows.transpose((1, *kernel_dims, 0, *block_dims))  # (C, *kernel, N, *blocks)
-    return windows.reshape(c * math.prod(kernel_size), n * blocks)  # the one copy
+    dims = len(kernel_size)
+    n, c = windows.shape[:2]
+    # (C, *kernel, N, *blocks)
+    windows = windows.transpose(1, *range(2, 2 + dims), 0, *range(2 + dims, 2 + 2 * dims))
+    cols = xp.empty(windows.shape, dtype=x.dtype)
+
+    def copy(start, stop):
+        cols[start:stop] = windows[start:stop]
+
+    threads.parallel(c, copy, cols.size)
+    return cols.reshape(c * math.prod(kernel_size), -1)
 
 
 def _grid(xp, x, padding):
@@ -256,7 +259,9 @@ class Convolution(Function):
         ctx.on_grid = (all(s == 1 for s in stride) and _grid_fits(padded, blocks)
                        and x.shape[0] > 0)
         ctx.args = (x.shape, stride, padding, dilation, groups)
-        if ctx.on_grid and out_channels < channels:
+        # with fewer output than input channels, shifted products move less than im2col
+        ctx.shifted = ctx.on_grid and out_channels < channels
+        if ctx.shifted:
             ctx.save_for_backward(x, weight, None)
             return _shifted_convolution(xp, x, weight, bias, padding, dilation, groups)
         windows = _windows(xp, x, kernel_size, dilation, padding, stride)  # a view, no copy
@@ -333,14 +338,18 @@ class Convolution(Function):
                 grad_cols = w.mT.matmul(rows).reshape(c * math.prod(kernel_size), n, blocks)
                 grad_x = Fold.apply(grad_cols.transpose(0, 1), shape[2:], kernel_size, dilation,
                                     padding, stride)
-        if ctx.needs_input_grad[1] and ctx.on_grid and not grad_mode.state.enabled:
+        if ctx.needs_input_grad[1] and ctx.shifted and not grad_mode.state.enabled:
             # no graph to build here (create_graph=False): computed on the arrays, wrapped
             grad_w = function.Tensor._wrap(_shifted_weight_grad(
                 ctx.xp, x._data, grad._data, weight.shape, padding, dilation, groups))
         elif ctx.needs_input_grad[1]:
-            if cols is None or grad_mode.state.enabled:  # not kept, or create_graph: a graph
+            if grad_mode.state.enabled:  # create_graph: cols as a function of x
                 cols = Unfold.apply(x, kernel_size, dilation, padding, stride)  # (N, C * K, L)
                 cols = cols.transpose(0, 1).reshape(groups, per_group, n * blocks)
+            elif cols is None:  # not kept (on the grid): copied again, as the forward did
+                cols = function.Tensor._wrap(_columns(
+                    ctx.xp, x._data, kernel_size, dilation, padding, stride
+                ).reshape(groups, per_group, n * blocks))
             if rows is None:
                 rows = grad.transpose(0, 1).reshape(groups, o // groups, n * blocks)
             # cols @ rowsᵀ, transposed back: the same product, 10-30% faster in BLAS than

@@ -61,7 +61,7 @@ SHAPES = [("BatchNorm1d", (8, 5)), ("BatchNorm1d", (4, 5, 7)), ("BatchNorm2d", (
 def test_batchnorm_train_forward_backward_match_torch(torch, name, shape):
     net, tnet = pair(torch, name, shape[1])
     x, y, tx, ty = run_both(torch, net, tnet, shape)
-    assert y.grad_fn.name() == "BatchNormBackward0"
+    assert y.grad_fn.name() == ty.grad_fn.name() == "NativeBatchNormBackward0"
     assert_close(y, ty)
     assert_close(x.grad, tx.grad, atol=1e-4)
     assert_same_module(net, tnet)
@@ -77,6 +77,7 @@ def test_batchnorm_eval_forward_backward_match_torch(torch, name, shape):
     copy_from_torch(net, tnet)
     net.eval(), tnet.eval()
     x, y, tx, ty = run_both(torch, net, tnet, shape)  # batch of 1 is fine in eval mode
+    assert y.grad_fn.name() == ty.grad_fn.name()
     assert_close(y, ty)
     assert_close(x.grad, tx.grad, atol=1e-4)
     assert_same_module(net, tnet)
@@ -478,3 +479,51 @@ def test_batchnorm2d_speed_against_torch(torch, shape):
     print(f"\nBatchNorm2d{shape} forward+backward: glasstorch {mine * 1e3:.1f} ms, "
           f"torch {theirs * 1e3:.1f} ms, torch/glasstorch = {theirs / mine:.2f}")
     assert mine < 20 * theirs + 0.05
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_batchnorm_large_and_non_contiguous_inputs_match_torch(torch, training, threads):
+    # large enough to split the channels across the thread pool, and a permuted (strided)
+    # input, whose output must still come back in torch's layout
+    before = glasstorch.get_num_threads()
+    glasstorch.set_num_threads(threads)
+    try:
+        data = np.random.default_rng(0).standard_normal((16, 24, 20, 8)).astype("float32")
+        grad = np.random.default_rng(1).standard_normal((16, 8, 24, 20)).astype("float32")
+        for permuted in (False, True):
+            net, tnet = pair(torch, "BatchNorm2d", 8)
+            with torch.no_grad():
+                tnet.running_mean.copy_(torch.randn(8))
+                tnet.running_var.copy_(torch.rand(8) + 0.5)
+            copy_from_torch(net, tnet)
+            net.train(training), tnet.train(training)
+            x, tx = glasstorch.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+            if permuted:
+                xi, txi = x.permute(0, 3, 1, 2), tx.permute(0, 3, 1, 2)
+            else:
+                xi, txi = x.reshape(16, 8, 24, 20), tx.reshape(16, 8, 24, 20)
+            y, ty = net(xi), tnet(txi)
+            assert y.is_contiguous()
+            assert_close(y, ty)
+            y.backward(glasstorch.tensor(grad))
+            ty.backward(torch.tensor(grad))
+            assert_close(x.grad, tx.grad, atol=1e-4)
+            assert_same_module(net, tnet, atol=1e-4)
+    finally:
+        glasstorch.set_num_threads(before)
+
+
+def test_batchnorm_eval_gradcheck_float64():
+    x = glasstorch.randn(3, 4, 5, dtype=glasstorch.float64, requires_grad=True)
+    w = glasstorch.randn(4, dtype=glasstorch.float64, requires_grad=True)
+    b = glasstorch.randn(4, dtype=glasstorch.float64, requires_grad=True)
+    mean = glasstorch.randn(4, dtype=glasstorch.float64)
+    var = glasstorch.rand(4, dtype=glasstorch.float64) + 0.5
+
+    def bn(x, w, b):
+        return F.batch_norm(x, mean, var, w, b, training=False)
+
+    assert bn(x, w, b).grad_fn.name() == "NativeBatchNormBackward0"  # torch's, eval mode too
+    assert gradcheck(bn, (x, w, b))
+    assert gradgradcheck(bn, (x, w, b))

@@ -200,7 +200,7 @@ class TanhBackward(Function):
 
 
 class Sigmoid(Function):
-    """A primitive rather than 1 / (1 + exp(-x)): one node instead of four, no overflow."""
+    """A primitive rather than 1 / (1 + exp(-x)) in Tensor ops: one node instead of four."""
 
     _primitive = True
 
@@ -209,12 +209,12 @@ class Sigmoid(Function):
         xp = ctx.xp
 
         def sigmoid(y, x):
-            e = xp.exp(-xp.abs(x))  # in (0, 1]: never overflows
-            # 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0: max(e, x >= 0) is 1 or e (no
-            # xp.where, which is slow on masks that change sign at random)
-            xp.maximum(e, x >= 0, out=y, casting="unsafe")
-            e += 1
-            y /= e
+            # 1 / (1 + exp(-x)) in place, as torch's kernel computes it: below x = -88 exp(-x)
+            # overflows float32 to inf and y is 0, as in torch
+            xp.negative(x, out=y)
+            xp.exp(y, out=y)
+            y += 1
+            xp.reciprocal(y, out=y)
 
         y = in_parts(sigmoid, xp.empty_like(x), x)
         ctx.save_for_backward(y)

@@ -37,6 +37,9 @@ class BatchNorm(Function):
 
     _primitive = True
 
+    def name(self):
+        return "NativeBatchNormBackward0"  # torch's node name
+
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, momentum, eps):
         xp = ctx.xp
@@ -45,7 +48,7 @@ class BatchNorm(Function):
         rows = x.reshape(n, channels, -1)  # (N, C, L)
         mean = xp.empty(channels, dtype=x.dtype)
         var = xp.empty(channels, dtype=x.dtype)
-        y = xp.empty_like(x)
+        y = xp.empty(x.shape, dtype=x.dtype)  # C order whatever the layout of x: y_rows a view
         y_rows = y.reshape(n, channels, -1)
 
         def normalize(start, stop):  # channels start..stop-1
@@ -123,7 +126,7 @@ def _batch_norm_grads(grad, x, weight, mean, inv_std, needs_input_grad):
     g_rows, x_rows = g.reshape(n, channels, -1), x.reshape(n, channels, -1)
     grad_weight = xp.empty(channels, dtype=g.dtype)
     grad_bias = xp.empty(channels, dtype=g.dtype)
-    grad_x = xp.empty_like(g) if needs_input_grad[0] else None
+    grad_x = xp.empty(g.shape, dtype=g.dtype) if needs_input_grad[0] else None
 
     def channel_grads(start, stop):
         c = slice(start, stop)
@@ -148,15 +151,57 @@ def _batch_norm_grads(grad, x, weight, mean, inv_std, needs_input_grad):
             None, None, None, None)
 
 
+class ChannelAffine(Function):
+    """y = x * scale + shift, one scale and shift per channel (dim 1): BatchNorm in eval mode.
+
+    One pass, the channels split across the thread pool, instead of a product and a sum.
+    """
+
+    _primitive = True
+
+    def name(self):
+        return "NativeBatchNormBackward0"  # torch's node name for batch_norm in eval mode too
+
+    @staticmethod
+    def forward(ctx, x, scale, shift):
+        xp = ctx.xp
+        n, channels = x.shape[0], x.shape[1]
+        rows = x.reshape(n, channels, -1)
+        y = xp.empty(x.shape, dtype=x.dtype)
+        y_rows = y.reshape(n, channels, -1)
+
+        def affine(start, stop):
+            c = slice(start, stop)
+            xp.multiply(rows[:, c], scale[c, None], out=y_rows[:, c])
+            y_rows[:, c] += shift[c, None]
+
+        threads.parallel(channels, affine, x.size)
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
+                              scale if ctx.needs_input_grad[0] else None)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, scale = ctx.saved_tensors
+        rows = (grad.shape[0], grad.shape[1], -1)
+        return (grad * scale.reshape(_channel_shape(grad.ndim, grad.shape[1]))
+                if ctx.needs_input_grad[0] else None,
+                einsum("ncl,ncl->c", grad.reshape(rows), x.reshape(rows))
+                if ctx.needs_input_grad[1] else None,
+                channel_sums(grad) if ctx.needs_input_grad[2] else None)
+
+
 def batch_norm_eval(x, running_mean, running_var, weight, bias, eps):
-    """Normalise with fixed statistics: an affine map per channel (a composite)."""
-    shape = _channel_shape(x.ndim, x.shape[1])
+    """Normalise with fixed statistics: an affine map per channel."""
     scale = (running_var + eps).rsqrt()
     if weight is not None:
         scale = scale * weight
     shift = -running_mean * scale
     if bias is not None:
         shift = shift + bias
+    if x.dtype == scale.dtype:
+        return ChannelAffine.apply(x, scale, shift)
+    shape = _channel_shape(x.ndim, x.shape[1])  # mixed dtypes: promoted by the Tensor ops
     return x * scale.reshape(shape) + shift.reshape(shape)
 
 

@@ -25,8 +25,11 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-# below this many elements a split costs more than it saves (a task hand-off is ~20 µs)
-MIN_ITEMS = 1 << 16
+# below this many elements a split costs more than it saves: handing a part to a pool thread
+# and waiting for it costs about 40-70 µs here, what ReLU takes on a quarter-million floats
+# (measured, mean of 50: ReLU on 2^18 floats 101 µs on one thread, 118 split in two; on 2^20
+# 434 and 269)
+MIN_ITEMS = 1 << 19
 
 
 def _default_num_threads():

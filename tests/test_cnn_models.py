@@ -36,10 +36,14 @@ def _one_torch_thread():
 
 
 @pytest.fixture(params=[1, 2], ids=lambda n: f"{n}thread")
-def glasstorch_threads(request):
-    """glasstorch at request.param threads for this test, then back to the previous count."""
+def glasstorch_threads(request, monkeypatch):
+    """glasstorch at request.param threads for this test, then back to the previous count.
+
+    These models are small: their arrays are split from 4096 elements on, so that the split
+    code of every op runs (at the defaults only arrays of half a million elements are)."""
     previous = glasstorch.get_num_threads()
     glasstorch.set_num_threads(request.param)  # also drops the pool: a split starts a new one
+    monkeypatch.setattr(glasstorch.threads, "MIN_ITEMS", 4096)
     yield request.param
     split = glasstorch.threads._pool is not None
     glasstorch.set_num_threads(previous)

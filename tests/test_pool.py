@@ -54,6 +54,28 @@ def test_max_pool2d(torch, shape, kernel_size, stride, padding, dilation, ceil_m
     _compare(torch, fn, shape)
 
 
+@pytest.mark.parametrize("kernel_size, stride, padding, dilation, ceil_mode", MAX_CASES)
+@pytest.mark.parametrize("shape, dtype", [((2, 3, 7, 9), "float32"), ((3, 6, 5), "float64"),
+                                          ((2, 3, 7, 9), "int64"), ((40, 8, 40, 41), "float32")])
+def test_max_pool2d_without_grad_matches_torch(torch, shape, dtype, kernel_size, stride, padding,
+                                               dilation, ceil_mode):
+    # no input needs a gradient (inference): only the values are computed, no indices; the
+    # largest shape is split across the thread pool
+    rng = np.random.default_rng(0)
+    array = (rng.integers(-5, 5, shape) if dtype == "int64" else rng.standard_normal(shape))
+    array = array.astype(dtype)
+    if dtype != "int64":
+        array.reshape(-1)[::7] = np.nan  # a NaN is its window's maximum
+    args = (kernel_size, stride, padding, dilation, ceil_mode)
+    ours = F.max_pool2d(glasstorch.from_numpy(array), *args)
+    theirs = torch.nn.functional.max_pool2d(torch.from_numpy(array), *args)
+    assert ours.shape == tuple(theirs.shape) and str(ours.dtype) == str(theirs.dtype)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    x = glasstorch.from_numpy(array).float().requires_grad_()
+    with glasstorch.no_grad():
+        assert F.max_pool2d(x, *args).grad_fn is None
+
+
 @pytest.mark.parametrize("kernel_size, stride, padding, dilation, ceil_mode", MAX_CASES[:6])
 def test_max_pool2d_ties_take_the_first_maximum(torch, kernel_size, stride, padding, dilation,
                                                 ceil_mode):

@@ -10,6 +10,7 @@ import math
 import warnings
 
 from .. import creation, dtypes
+from ..autograd.grad_mode import is_grad_enabled
 from ..ops import pool as _pool
 from ..ops.conv import Fold, Unfold, convolution
 from ..ops.conv import output_size as _conv_output_size
@@ -432,6 +433,9 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                return_indices=False):
     x, unbatched = _batched(input)
     window = _pool_window(x, kernel_size, stride, padding, dilation, ceil_mode)
+    if not return_indices and not (x.requires_grad and is_grad_enabled()):
+        values = _pool.max_pool2d_values(x, window)  # inference: no indices to find
+        return values.squeeze(0) if unbatched else values
     values, indices = _pool.max_pool2d_with_indices(x, window)
     if unbatched:
         values, indices = values.squeeze(0), indices.squeeze(0)

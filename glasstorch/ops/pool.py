@@ -175,6 +175,25 @@ def max_pool2d_with_indices(x, g):
     return MaxPool2DWithIndices.apply(x, values, index), function.Tensor._wrap(index)
 
 
+def max_pool2d_values(x, g):
+    """The maximum of each window of an (N, C, H, W) Tensor that needs no gradient (inference):
+    no index to find, so only a running maximum over the kernel offsets, the batch split
+    across the thread pool."""
+    data, xp = x._data, x._xp
+    fill = -math.inf if data.dtype.kind == "f" else xp.iinfo(data.dtype).min
+    values = xp.empty(data.shape[:-2] + (g.out_h, g.out_w), dtype=data.dtype)
+
+    def pool(start, stop):
+        views = _offset_views(data[start:stop], g, fill, xp)
+        part = values[start:stop]
+        part[...] = views[0]
+        for view in views[1:]:
+            xp.maximum(part, view, out=part)  # a NaN stays: in torch a NaN is a window's max
+
+    threads.parallel(len(data), pool, data.size)
+    return function.Tensor._wrap(values)
+
+
 def adaptive_window_bounds(size, out, xp):
     """torch's adaptive windows: start = floor(i * size / out), end = ceil((i+1) * size / out)."""
     i = xp.arange(out)

@@ -54,15 +54,16 @@ def _columns(xp, x, kernel_size, dilation, padding, stride):
     """Convolution's im2col: (C * K, N * L), the windows of all batch items side by side,
     copied by channel parts across the thread pool (Convolution.forward copies its own per
     batch part, next to the product)."""
-    windows = _windows(xp, x, kernel_size, dilation, padding, stride)
+    n, c = x.shape[:2]
     dims = len(kernel_size)
-    n, c = windows.shape[:2]
-    # (C, *kernel, N, *blocks)
-    windows = windows.transpose(1, *range(2, 2 + dims), 0, *range(2 + dims, 2 + 2 * dims))
-    cols = xp.empty(windows.shape, dtype=x.dtype)
+    blocks = output_size(x.shape[2:], kernel_size, dilation, padding, stride)
+    cols = xp.empty((c, *kernel_size, n, *blocks), dtype=x.dtype)
 
-    def copy(start, stop):
-        cols[start:stop] = windows[start:stop]
+    def copy(start, stop):  # channels start..stop-1, padded and copied by this part
+        windows = _windows(xp, x[:, start:stop], kernel_size, dilation, padding, stride)
+        # (N, C, *kernel, *blocks) -> (C, *kernel, N, *blocks)
+        cols[start:stop] = windows.transpose(
+            1, *range(2, 2 + dims), 0, *range(2 + dims, 2 + 2 * dims))
 
     threads.parallel(c, copy, cols.size)
     return cols.reshape(c * math.prod(kernel_size), -1)
@@ -264,14 +265,12 @@ class Convolution(Function):
         if ctx.shifted:
             ctx.save_for_backward(x, weight, None)
             return _shifted_convolution(xp, x, weight, bias, padding, dilation, groups)
-        windows = _windows(xp, x, kernel_size, dilation, padding, stride)  # a view, no copy
         dims = len(kernel_size)
-        # (C, *kernel, N, *blocks): the windows of all images side by side, as cols will hold them
-        windows = windows.transpose(1, *range(2, 2 + dims), 0, *range(2 + dims, 2 + 2 * dims))
         # each group's channels are a contiguous run of rows of cols: a batch dim of the product,
         # (groups, O / groups, C / groups * K) @ (groups, C / groups * K, N * L)
         per_group = channels // groups * math.prod(kernel_size)
-        cols = xp.empty(windows.shape, dtype=x.dtype)
+        # (C, *kernel, N, *blocks): the windows of all images side by side
+        cols = xp.empty((channels, *kernel_size, n, *blocks), dtype=x.dtype)
         image_cols = cols.reshape(groups, per_group, n, size)
         w = weight.reshape(groups, out_channels // groups, per_group)
         y = xp.empty((n, out_channels, *blocks), dtype=x.dtype)
@@ -279,8 +278,10 @@ class Convolution(Function):
         shift = None if bias is None else bias.reshape(groups, out_channels // groups, 1)
 
         def convolve(start, stop):  # images start..stop-1, each part on its own core
-            cols[(slice(None),) * (1 + dims) + (slice(start, stop),)] = windows[
-                (slice(None),) * (1 + dims) + (slice(start, stop),)]  # the im2col copy
+            # the im2col copy of these images: their windows, a view of them padded, in place
+            windows = _windows(xp, x[start:stop], kernel_size, dilation, padding, stride)
+            cols[(slice(None),) * (1 + dims) + (slice(start, stop),)] = windows.transpose(
+                1, *range(2, 2 + dims), 0, *range(2 + dims, 2 + 2 * dims))
             if size >= 784:
                 # images big enough (28 x 28 windows or more) that one product per image keeps
                 # BLAS busy: it writes each image's (O, L) output in place, in torch's

@@ -45,7 +45,8 @@ MAX_CASES = [  # kernel_size, stride, padding, dilation, ceil_mode
 
 
 @pytest.mark.parametrize("kernel_size, stride, padding, dilation, ceil_mode", MAX_CASES)
-@pytest.mark.parametrize("shape", [(2, 3, 7, 9), (1, 1, 8, 8), (3, 6, 5)])
+@pytest.mark.parametrize("shape", [(2, 3, 7, 9), (1, 1, 8, 8), (3, 6, 5),
+                                   (40, 8, 40, 41)])  # split across the thread pool
 def test_max_pool2d(torch, shape, kernel_size, stride, padding, dilation, ceil_mode):
     def fn(f, x):
         return f.max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode,
@@ -100,7 +101,8 @@ AVG_CASES = [  # kernel_size, stride, padding, ceil_mode, count_include_pad, div
 
 
 @pytest.mark.parametrize("args", AVG_CASES)
-@pytest.mark.parametrize("shape", [(2, 3, 7, 9), (1, 1, 6, 6), (3, 5, 8)])
+@pytest.mark.parametrize("shape", [(2, 3, 7, 9), (1, 1, 6, 6), (3, 5, 8),
+                                   (40, 8, 40, 41)])  # split across the thread pool
 def test_avg_pool2d(torch, shape, args):
     _compare(torch, lambda f, x: f.avg_pool2d(x, *args), shape)
 

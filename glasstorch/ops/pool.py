@@ -256,15 +256,19 @@ class AvgPool2D(Function):
 
     @staticmethod
     def forward(ctx, x, g, divisor):
+        xp = ctx.xp
         ctx.g, ctx.divisor = g, divisor
-        views = _offset_views(x, g, 0, ctx.xp)
-        total = views[0].copy()
-        for view in views[1:]:
-            total += view
-        if total.dtype.kind in "iu":  # torch divides integers with C's truncation
-            return ctx.xp.trunc(total / divisor).astype(x.dtype)
-        total /= divisor
-        return total
+        if x.dtype.kind in "iu":  # torch divides integers with C's truncation
+            return xp.trunc(_window_sums(x, g, xp) / divisor).astype(x.dtype)
+        y = xp.empty(x.shape[:-2] + (g.out_h, g.out_w), dtype=x.dtype)
+
+        def average(start, stop):  # the batch split across the thread pool
+            part = y[start:stop]
+            part[...] = _window_sums(x[start:stop], g, xp)
+            part /= divisor
+
+        threads.parallel(len(x), average, x.size)
+        return y
 
     @staticmethod
     def backward(ctx, grad):
@@ -280,26 +284,46 @@ class AvgPool2DBackward(Function):
     def forward(ctx, grad, g, divisor):
         xp = ctx.xp
         ctx.g, ctx.divisor = g, divisor
-        shape = grad.shape[:-2] + (g.height, g.width)
-        share = grad / divisor
-        if g.sh == g.sw == 1:
-            padded = _padded(xp.zeros(shape, dtype=grad.dtype), g, 0, xp)
-            for i, j in _offsets(g):
-                _offset_view(padded, g, i, j)[...] += share  # distinct elements per offset
-        else:  # the adjoint of _offset_views: add into the phases, then interleave them
-            height, width = _padded_shape(g, (g.sh, g.sw))
-            phases = xp.zeros((g.sh, g.sw) + shape[:-2] + (height // g.sh, width // g.sw),
-                              dtype=grad.dtype)
-            for view in _phase_views(phases, g):
-                view += share
-            padded = xp.moveaxis(phases, (0, 1), (-3, -1)).reshape(shape[:-2] + (height, width))
-        if padded.shape == shape:
-            return padded
-        return padded[..., g.ph:g.ph + g.height, g.pw:g.pw + g.width]
+        grad_x = xp.empty(grad.shape[:-2] + (g.height, g.width), dtype=grad.dtype)
+
+        def spread(start, stop):  # the batch split across the thread pool
+            grad_x[start:stop] = _spread(grad[start:stop], g, divisor, xp)
+
+        threads.parallel(len(grad), spread, grad_x.size)
+        return grad_x
 
     @staticmethod
     def backward(ctx, grad):
         return AvgPool2D.apply(grad, ctx.g, ctx.divisor), None, None
+
+
+def _window_sums(x, g, xp):
+    """The sum of each window of x, zero padded."""
+    views = _offset_views(x, g, 0, xp)
+    total = views[0].copy()
+    for view in views[1:]:
+        total += view
+    return total
+
+
+def _spread(grad, g, divisor, xp):
+    """AvgPool2DBackward on arrays: each grad / divisor added to every element of its window."""
+    shape = grad.shape[:-2] + (g.height, g.width)
+    share = grad / divisor
+    if g.sh == g.sw == 1:
+        padded = _padded(xp.zeros(shape, dtype=grad.dtype), g, 0, xp)
+        for i, j in _offsets(g):
+            _offset_view(padded, g, i, j)[...] += share  # distinct elements per offset
+    else:  # the adjoint of _offset_views: add into the phases, then interleave them
+        height, width = _padded_shape(g, (g.sh, g.sw))
+        phases = xp.zeros((g.sh, g.sw) + shape[:-2] + (height // g.sh, width // g.sw),
+                          dtype=grad.dtype)
+        for view in _phase_views(phases, g):
+            view += share
+        padded = xp.moveaxis(phases, (0, 1), (-3, -1)).reshape(shape[:-2] + (height, width))
+    if padded.shape == shape:
+        return padded
+    return padded[..., g.ph:g.ph + g.height, g.pw:g.pw + g.width]
 
 
 def adaptive_average_matrix(size, out, like):

@@ -16,8 +16,9 @@ Speeds are measured for both libraries in this process, interleaved (so both see
 machine load), after one untimed warm-up step; each repeat times `steps` batches and the best
 repeat counts. The ratio is glasstorch speed / PyTorch speed: >= 1.0 means glasstorch is as fast.
 Both libraries run at their own defaults (all cores: that is how users run them), or N threads
-each with --threads N (it sets OMP_NUM_THREADS and OPENBLAS_NUM_THREADS and restarts the script,
-since OpenBLAS reads them when numpy is imported). One thread each is a diagnostic: on a small
+each with --threads N (it sets OMP_NUM_THREADS, which torch and glasstorch.get_num_threads read,
+and OPENBLAS_NUM_THREADS, and restarts the script). glasstorch splits its large array work over
+its own thread pool (glasstorch/threads.py) and runs BLAS on one thread inside each part. One thread each is a diagnostic: on a small
 machine shared with other work it gives steady numbers, where threads that spin while their core
 is taken slowed torch and numpy by 2-10x, at random.
 
@@ -159,8 +160,10 @@ def main():
         os.execv(sys.executable, [sys.executable, __file__, *sys.argv[1:]])
 
     import torch
-    blas = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS") or "default"
-    print(f"threads: torch {torch.get_num_threads()}, numpy BLAS {blas} ({os.cpu_count()} cores); "
+
+    import glasstorch
+    print(f"threads: torch {torch.get_num_threads()}, glasstorch {glasstorch.get_num_threads()} "
+          f"(its pool; BLAS on one thread inside each part) ({os.cpu_count()} cores); "
           "peak memory = growth of VmHWM (/proc/self/status) over the baseline after imports, "
           "fresh process each")
     print(f"{'model':9s} {'mode':5s} {'batch':>5s} {'glasstorch img/s':>16s} {'torch img/s':>11s} "

@@ -9,6 +9,11 @@ come for free. All work over any number of spatial dims.
 Both use torch's layout: columns of shape (N, C * prod(kernel_size), L), where L
 counts the windows. Padding is given per spatial dim as a (before, after) pair, so
 that padding='same' with an even kernel (one more zero after) needs no extra node.
+
+A stride-1 convolution can also run without columns, as shifted products on the padded
+input (see _grid): Convolution uses them where they move less memory than im2col, and
+for the weight's gradient, so that its node keeps only x. Large work is split across
+the thread pool (glasstorch.threads): by images, channels, or bands of a product.
 """
 
 import itertools
@@ -243,6 +248,11 @@ class Convolution(Function):
     weight's gradient is the same product with grad, the input's is fold(Wᵀ @ grad), or for a
     'same' convolution with stride 1 itself a convolution of grad with the flipped, transposed
     weight. One node, as torch's ConvolutionBackward0.
+
+    With stride 1 and little padding ("on the grid"), the node keeps x and not the columns
+    (9x the input for a 3x3 kernel); with fewer output than input channels as well, forward
+    and weight gradient are shifted products (_shifted_convolution, _shifted_weight_grad),
+    else the columns are copied again in backward.
     """
 
     _primitive = True

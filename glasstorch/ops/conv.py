@@ -363,9 +363,14 @@ class Convolution(Function):
                 ).reshape(groups, per_group, n * blocks))
             if rows is None:
                 rows = grad.transpose(0, 1).reshape(groups, o // groups, n * blocks)
-            # cols @ rowsᵀ, transposed back: the same product, 10-30% faster in BLAS than
-            # rows @ colsᵀ for these shapes (the output is the small one)
-            grad_w = cols.matmul(rows.mT).mT.reshape(weight.shape)
+            if n * blocks <= per_group:  # few windows (small images): rows @ colsᵀ is faster
+                grad_w = rows.matmul(cols.mT).reshape(weight.shape)
+            else:
+                # cols @ rowsᵀ, transposed back: the same product, 5-50% faster in BLAS for
+                # many windows, even with the copy the transposed result costs (measured at two
+                # threads: 9.6 vs 14.6 ms for (128, 576) weights and 9216 windows; with 576
+                # windows and (512, 4608) weights, 27.4 vs 15.2 ms the other way)
+                grad_w = cols.matmul(rows.mT).mT.reshape(weight.shape)
         if ctx.needs_input_grad[2]:
             grad_b = channel_sums(grad)
         return grad_x, grad_w, grad_b, None, None, None, None

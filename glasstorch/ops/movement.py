@@ -139,6 +139,8 @@ def infer_shape(shape, numel):
     shape = tuple(shape)
     if -1 not in shape and math.prod(shape) == numel and min(shape, default=0) >= 0:
         return shape  # the common case, checked cheaply
+    if shape == (-1,):
+        return (numel,)  # flatten: reshape(-1), view(-1)
     unknown = [i for i, n in enumerate(shape) if n == -1]
     if len(unknown) > 1:
         raise RuntimeError("only one dimension can be inferred")
@@ -248,7 +250,9 @@ class MovementMethods:
 
     def reshape(self, *shape):
         shape = infer_shape(_shape_args(shape), self._data.size)
-        return self if shape == self._data.shape else View.apply(self, shape)
+        if shape == self._data.shape and not self._requires_grad:
+            return self  # nothing to record: torch's reshape returns an alias of the same shape
+        return View.apply(self, shape)  # a view, even of the same shape: ViewBackward0 as torch
 
     def view(self, *shape):
         if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):

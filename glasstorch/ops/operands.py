@@ -35,10 +35,11 @@ def binary_operands(a, b, dtype=None):
         if a._data.shape != b._data.shape:
             shape = broadcast_shapes(a._data.shape, b._data.shape)
             if grad_mode.state.enabled:
+                # the Expand primitive itself: the shapes are checked already
                 if a._requires_grad and a._data.shape != shape:
-                    a = a.expand(shape)
+                    a = _expand(a, shape)
                 if b._requires_grad and b._data.shape != shape:
-                    b = b.expand(shape)
+                    b = _expand(b, shape)
         return a, b
     if isinstance(a, Tensor):
         return a_cast(a, b, dtype)
@@ -47,6 +48,18 @@ def binary_operands(a, b, dtype=None):
 
 
 _NUMBER = (float, int)  # not bool: True + float_tensor is fine, but keep bool on the slow path
+
+
+def _expand(t, shape):
+    """t expanded to a shape already checked: the Expand primitive itself (ops.movement
+    imports this module, so it is looked up on first use)."""
+    global _Expand
+    if _Expand is None:
+        from .movement import Expand as _Expand
+    return _Expand.apply(t, shape)
+
+
+_Expand = None
 
 
 def a_cast(t, scalar, dtype):
@@ -78,6 +91,14 @@ def as_scalar(value):
 
 def broadcast_shapes(*shapes):
     """torch.broadcast_shapes, with PyTorch's error message."""
+    if len(shapes) == 2:  # the common case, a bias or a scalar against a batch: no loops
+        a, b = shapes
+        if a == b:
+            return tuple(a)
+        if len(b) <= len(a) and all(n == 1 for n in b):
+            return tuple(a)
+        if len(a) <= len(b) and all(n == 1 for n in a):
+            return tuple(b)
     ndim = max(len(s) for s in shapes)
     result = [1] * ndim
     for s in shapes:

@@ -207,6 +207,17 @@ class Norm(Function):
 values_indices = collections.namedtuple("return_types", ["values", "indices"])
 
 
+class _AllDims(dict):
+    """ndim -> (0, 1, ..., ndim - 1): a full reduction's dims, made once per rank."""
+
+    def __missing__(self, ndim):
+        self[ndim] = dims = tuple(range(ndim))
+        return dims
+
+
+_ALL_DIMS = _AllDims()
+
+
 def _dim_args(dim, keepdim, axis, keepdims):
     """torch's dim/keepdim with numpy's axis/keepdims accepted as aliases."""
     if axis is not None:
@@ -228,6 +239,8 @@ class ReduceMethods:
     __slots__ = ()
 
     def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        if dim is None and axis is None and dtype is None and keepdims is None:  # t.sum()
+            return Sum.apply(self, _ALL_DIMS[self._data.ndim], bool(keepdim), False)
         dim, keepdim = _dim_args(dim, keepdim, axis, keepdims)
         x = _reduction_dtype(self, dtype)
         given = dim is not None and dim != ()

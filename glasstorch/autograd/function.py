@@ -321,19 +321,23 @@ def _apply_user_function(cls, args):
 def _saved_entries(saved, args, inputs, outputs, values):
     """Tie each saved value to the input or output it is, for version checks at backward."""
     entries = []
+    first = values[0]
     for v in saved:
-        if type(v) in _PLAIN_VALUES:  # a number (Mul with a Python scalar) or nothing
+        if v is first:  # the (first) output, which Exp, Tanh, Sqrt, ... keep
+            out = outputs[0]
+            version = out._version
+            entries.append(("output", (0, out._data, version), version[0]))
+            continue
+        if v is None or type(v) in _PLAIN_VALUES:  # a number (Mul with a Python scalar)
             entries.append(("other", v, 0))
             continue
-        if v is values[0]:  # the (first) output, which Exp, Tanh, Sqrt, ... keep
-            out = outputs[0]
-            entries.append(("output", (0, out._data, out._version), out._version[0]))
-            continue
         entry = None
-        for a, x in zip(args, inputs):
-            if v is x and isinstance(a, Tensor):
-                entry = ("input", a, a._version[0])
-                break
+        for i in range(len(inputs)):  # the input array it is, most often
+            if v is inputs[i]:
+                a = args[i]
+                if isinstance(a, Tensor):
+                    entry = ("input", a, a._version[0])
+                    break
         else:
             for i, (out, yv) in enumerate(zip(outputs, values)):
                 if v is yv:

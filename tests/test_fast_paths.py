@@ -37,11 +37,15 @@ def test_full_sum_fast_path_matches_general_path_and_torch(torch, shape, dtype, 
 ])
 @pytest.mark.parametrize("op", ["add", "sub", "mul", "div"])
 def test_broadcasting_with_grad_matches_torch(torch, a_shape, b_shape, op):
+    # the engine sums a broadcast operand's gradient back to its shape (Node._sum_to)
     rng = np.random.default_rng(1)
     a, b = (rng.standard_normal(s).astype("float32") + 3 for s in (a_shape, b_shape))
     (ga, gb), (ta, tb) = ((_leaf(lib, a), _leaf(lib, b)) for lib in (glasstorch, torch))
     y, ty = getattr(ga, op)(gb), getattr(ta, op)(tb)
     assert y.grad_fn.name() == ty.grad_fn.name()
+    # straight to the leaves, as in torch: no Expand node for the broadcast operand
+    assert ([type(n).__name__ for n, _ in y.grad_fn.next_functions]
+            == [type(n).__name__ for n, _ in ty.grad_fn.next_functions] == ["AccumulateGrad"] * 2)
     assert tuple(y.shape) == tuple(ty.shape)
     np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-6)
     weights = rng.standard_normal(tuple(ty.shape)).astype("float32")
@@ -49,6 +53,22 @@ def test_broadcasting_with_grad_matches_torch(torch, a_shape, b_shape, op):
     (ty * torch.tensor(weights)).sum().backward()
     np.testing.assert_allclose(ga.grad.numpy(), ta.grad.numpy(), rtol=1e-5)
     np.testing.assert_allclose(gb.grad.numpy(), tb.grad.numpy(), rtol=1e-5)
+
+
+def test_broadcast_gradients_second_order_and_hooks_match_torch(torch):
+    results = []
+    for lib in (glasstorch, torch):
+        t = lib.tensor(np.arange(10, dtype="float32").reshape(10, 1), requires_grad=True)
+        b = lib.tensor([0.5], requires_grad=True)
+        seen = []
+        b.register_hook(lambda g: seen.append(tuple(g.shape)))
+        y = lib.maximum((t + b) * b, t - 2 * b) / (b + 1)
+        (gb,) = lib.autograd.grad(y.sum(), b, create_graph=True)
+        (gb2,) = lib.autograd.grad(gb.sum(), b, retain_graph=True)
+        y.sum().backward()  # the hook sees the gradient summed back to b's shape
+        results.append((gb.detach().numpy(), gb2.numpy(), seen[-1], b.grad.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5)
 
 
 @pytest.mark.parametrize("shapes", [

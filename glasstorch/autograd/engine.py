@@ -147,6 +147,8 @@ def _run(tensors, grads, retain_graph, create_graph, capture, accumulate):
                         raise RuntimeError(
                             f"function {node.name()} returned an incorrect number of gradients "
                             f"(expected {len(node._edges)}, got {len(grads_out)})")
+                    if node._sum_to:  # inputs the op broadcast: their gradients summed back
+                        grads_out = _sum_to_inputs(grads_out, node._sum_to)
                 if not retain_graph and node._saved_entries:
                     node._release()
             for e, g in zip(node._edges, grads_out):
@@ -163,6 +165,17 @@ def _run(tensors, grads, retain_graph, create_graph, capture, accumulate):
                 if remaining == 0:
                     ready.append(nxt)
     return captured
+
+
+def _sum_to_inputs(grads_out, sum_to):
+    """Gradients of broadcast inputs summed back to the inputs' shapes (torch's engine does
+    the same for every gradient that is larger than its input)."""
+    grads_out = list(grads_out)
+    for i, shape in sum_to:
+        g = grads_out[i]
+        if g is not None and g._data.shape != shape:
+            grads_out[i] = g.sum_to_size(shape)
+    return grads_out
 
 
 def _before_backward(node, grads_in, create_graph, capture, accumulate, captured):

@@ -50,6 +50,9 @@ class Node:
     _n_outputs = 1
     _output_hooks = None  # {output_nr: [hook, ...]} from Tensor.register_hook on non-leaves
     _saved_entries = ()  # values saved for backward (see FunctionCtx)
+    # (input position, shape) of inputs that an elementwise op broadcast: the engine sums
+    # their gradients back to these shapes, as torch's engine does
+    _sum_to = ()
 
     def name(self):
         return type(self).__name__
@@ -192,6 +195,9 @@ class Function(FunctionCtx, Node):
     """Base class of every differentiable op; also the public torch.autograd.Function."""
 
     _primitive = False  # glasstorch's own ops set True: forward works on arrays
+    # an elementwise op whose operands numpy broadcasts to the output's shape: a gradient for
+    # a smaller operand is summed back to its shape in the engine (see Node._sum_to)
+    _broadcasts = False
     xp = default_xp  # the array module of the inputs (set per call only when cupy is around)
     _is_view = False  # the output shares memory (and so the version counter) with input 0
 
@@ -252,6 +258,8 @@ class Function(FunctionCtx, Node):
             ctx._view_version = out._version[0]
         if record:
             ctx._edges = edges
+            if cls._broadcasts:
+                _note_broadcast_inputs(ctx, args, y.shape)
             if y.dtype.kind == "f":
                 out._requires_grad = True
                 out.grad_fn = ctx
@@ -262,6 +270,16 @@ class Function(FunctionCtx, Node):
 
 _new = object.__new__
 _NDARRAY = default_xp.ndarray
+
+
+def _note_broadcast_inputs(ctx, args, shape):
+    """Record the inputs needing a gradient that are smaller than the output (broadcast)."""
+    sum_to = []
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor) and a._requires_grad and a._data.shape != shape:
+            sum_to.append((i, a._data.shape))
+    if sum_to:
+        ctx._sum_to = sum_to
 
 
 def _check_view_is_current(view):

@@ -1,7 +1,8 @@
 """Arithmetic: + - * / // % ** with reflected and in-place forms.
 
-Binary primitives get operands of one dtype (and one shape where a gradient
-is needed) from `binary_operands`, so their backward never unbroadcasts.
+Binary primitives get operands of one dtype from `binary_operands`; they are marked
+`_broadcasts`, and the engine sums a broadcast operand's gradient back to its shape, so
+their backward never unbroadcasts.
 """
 
 from .. import dtypes
@@ -13,6 +14,7 @@ from .operands import a_cast, as_scalar, binary_operands
 
 class Add(Function):
     _primitive = True
+    _broadcasts = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -25,6 +27,7 @@ class Add(Function):
 
 class Sub(Function):
     _primitive = True
+    _broadcasts = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -44,6 +47,7 @@ class Rsub(Sub):
 
 class Mul(Function):
     _primitive = True
+    _broadcasts = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -60,6 +64,7 @@ class Mul(Function):
 
 class Div(Function):
     _primitive = True
+    _broadcasts = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -124,6 +129,7 @@ class PowTensor(Function):
     """a ** b for two tensors (torch names its node PowBackward1)."""
 
     _primitive = True
+    _broadcasts = True
 
     def name(self):
         return "PowBackward1"
@@ -157,6 +163,7 @@ class RPow(PowTensor):
 
 class Remainder(Function):
     _primitive = True
+    _broadcasts = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -202,6 +209,7 @@ def _sub_operands(a, b):
 
 class FloorDivide(Function):
     _primitive = True
+    _broadcasts = True
 
     @staticmethod
     def forward(ctx, a, b):

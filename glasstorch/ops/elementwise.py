@@ -355,6 +355,7 @@ class Round(_ZeroGradient):
 
 class Maximum(Function):
     _primitive = True
+    _broadcasts = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -370,6 +371,7 @@ class Maximum(Function):
 
 class Minimum(Function):
     _primitive = True
+    _broadcasts = True
 
     @staticmethod
     def forward(ctx, a, b):

@@ -8,15 +8,16 @@ backward never has to sum a gradient back down to a broadcast input.
 import numbers
 
 from .. import dtypes
-from ..autograd import function, grad_mode
+from ..autograd import function
 from ..device import WEAK_PYTHON_SCALARS, array_module
 
 
 def binary_operands(a, b, dtype=None):
     """a and b (Tensors or Python numbers) as two Tensors of one dtype, ready for a primitive.
 
-    An operand that requires grad is expanded to the broadcast shape (the Expand
-    node sums its gradient back); the others are left for numpy to broadcast.
+    Shapes are checked here and left for numpy to broadcast: the primitives that take these
+    operands are marked `_broadcasts`, and the engine sums the gradient of a smaller operand
+    back to its shape, as torch's does (no Expand node in the graph, as in torch's).
     `dtype` forces the common dtype (true division of ints gives floats).
     """
     # fast path, the most common case: a float tensor with a Python number. numpy >= 2 keeps
@@ -33,13 +34,7 @@ def binary_operands(a, b, dtype=None):
         if dtype is not None:
             a, b = a.to(dtype), b.to(dtype)
         if a._data.shape != b._data.shape:
-            shape = broadcast_shapes(a._data.shape, b._data.shape)
-            if grad_mode.state.enabled:
-                # the Expand primitive itself: the shapes are checked already
-                if a._requires_grad and a._data.shape != shape:
-                    a = _expand(a, shape)
-                if b._requires_grad and b._data.shape != shape:
-                    b = _expand(b, shape)
+            broadcast_shapes(a._data.shape, b._data.shape)  # torch's error where they don't fit
         return a, b
     if isinstance(a, Tensor):
         return a_cast(a, b, dtype)
@@ -48,18 +43,6 @@ def binary_operands(a, b, dtype=None):
 
 
 _NUMBER = (float, int)  # not bool: True + float_tensor is fine, but keep bool on the slow path
-
-
-def _expand(t, shape):
-    """t expanded to a shape already checked: the Expand primitive itself (ops.movement
-    imports this module, so it is looked up on first use)."""
-    global _Expand
-    if _Expand is None:
-        from .movement import Expand as _Expand
-    return _Expand.apply(t, shape)
-
-
-_Expand = None
 
 
 def a_cast(t, scalar, dtype):

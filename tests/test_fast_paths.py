@@ -34,6 +34,7 @@ def test_full_sum_fast_path_matches_general_path_and_torch(torch, shape, dtype, 
 @pytest.mark.parametrize("a_shape, b_shape", [
     ((10, 1), (1,)), ((1,), (10, 1)), ((10, 3), (3,)), ((4, 1, 3), (1, 1)), ((), (5, 2)),
     ((2, 3), (2, 3)), ((5, 1), (1, 4)), ((3,), (2, 1, 3)),
+    ((0, 0), (0, 1)), ((3,), (1, 3)),  # empty; same size and a broadcast rank
 ])
 @pytest.mark.parametrize("op", ["add", "sub", "mul", "div"])
 def test_broadcasting_with_grad_matches_torch(torch, a_shape, b_shape, op):

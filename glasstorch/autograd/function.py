@@ -260,8 +260,9 @@ class Function(FunctionCtx, Node):
             ctx._edges = edges
             if cls._broadcasts:  # two operands; one needing a gradient may be broadcast
                 a, b = inputs
-                size, ndim = y.size, y.ndim  # equal size and rank: equal shape, no tuples made
-                if ((needs[0] and (a.size != size or a.ndim != ndim))
+                # equal size and rank: equal shape (no tuples made), except when empty
+                size, ndim = y.size, y.ndim
+                if (not size or (needs[0] and (a.size != size or a.ndim != ndim))
                         or (needs[1] and (b.size != size or b.ndim != ndim))):
                     _note_broadcast_inputs(ctx, args, y.shape)
             if y.dtype.kind == "f":

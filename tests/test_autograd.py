@@ -615,6 +615,35 @@ def test_autograd_grad_does_not_touch_dot_grad(torch):
     assert_same(expected, actual)
 
 
+def test_autograd_grad_runs_the_leaf_hooks_like_torch(torch):
+    def fn(lib, x):
+        seen = []
+        x.register_hook(lambda g: (seen.append(g.clone()), g * 10)[1])
+        (gx,) = lib.autograd.grad((x * 3).sum(), x)
+        return gx, seen[0], x.grad
+
+    expected, actual = both(torch, fn, X)
+    assert_same(expected, actual)
+
+
+def test_autograd_grad_runs_only_the_graph_above_its_inputs(torch):
+    # the graph below z (x * 2) was freed by the first call; asking for z's gradient must not
+    # run it again (torch runs only the nodes that lead to the inputs)
+    def fn(lib, x):
+        z = x * 2
+        z.register_hook(lambda g: g * 100)
+        (gx,) = lib.autograd.grad((z * 3).sum(), x)
+        (gz,) = lib.autograd.grad((z * 3).sum(), z)
+        z2 = x.exp()
+        w = lib.ones(1, requires_grad=True)
+        y = (z2 * w).sum()
+        y.backward(inputs=[w])  # only w: exp's node is not run, x.grad stays None
+        return gx, gz, w.grad, x.grad
+
+    expected, actual = both(torch, fn, X)
+    assert_same(expected, actual)
+
+
 def test_autograd_grad_single_input_returns_tuple(torch):
     def fn(lib, x):
         result = lib.autograd.grad((x**2).sum(), x)

@@ -125,6 +125,8 @@ def _run(tensors, grads, retain_graph, create_graph, capture, accumulate):
     dependencies = _count_dependencies(list(buffers))
     ready = [node for node in buffers if dependencies[node] == 0]
     captured = {}
+    # with targets (autograd.grad, backward(inputs=...)), only the nodes on a path to one run
+    needed = None if capture is None else _leading_to({node for node, _ in capture}, buffers)
     with grad_mode.set_grad_enabled(create_graph):
         while ready:
             node = ready.pop()
@@ -137,6 +139,8 @@ def _run(tensors, grads, retain_graph, create_graph, capture, accumulate):
                                                 accumulate, captured)
                 if grads_in is None:  # a leaf: its gradient went into .grad
                     grads_out = ()
+                elif needed is not None and node not in needed:  # no target below: not run
+                    grads_out = (None,) * len(node._edges)
                 else:  # an op's backward, inline: this loop is the engine's hot path
                     if node._n_outputs > 1 and node.materialize_grads:
                         grads_in = _materialize(node, grads_in)
@@ -167,6 +171,21 @@ def _run(tensors, grads, retain_graph, create_graph, capture, accumulate):
     return captured
 
 
+def _leading_to(targets, roots):
+    """The nodes below roots with a path to a target node: those whose backward must run."""
+    leads = {}  # node -> whether a target lies below it
+    stack = [(root, False) for root in roots]
+    while stack:  # iterative depth-first, children before parents
+        node, children_done = stack.pop()
+        if children_done:
+            leads[node] = any(e and (e[0] in targets or leads[e[0]]) for e in node._edges)
+        elif node not in leads:
+            leads[node] = False  # visited; settled when its children are
+            stack.append((node, True))
+            stack.extend((e[0], False) for e in node._edges if e and e[0] not in leads)
+    return {node for node, lead in leads.items() if lead}
+
+
 def _sum_to_inputs(grads_out, sum_to):
     """Gradients of broadcast inputs summed back to the inputs' shapes (torch's engine does
     the same for every gradient that is larger than its input)."""
@@ -185,6 +204,8 @@ def _before_backward(node, grads_in, create_graph, capture, accumulate, captured
     """
     if node._output_hooks:
         _run_output_hooks(node, grads_in)
+    if type(node) is AccumulateGrad and node.hooks and grads_in[0] is not None:
+        grads_in[0] = node.run_hooks(grads_in[0])  # a leaf's hooks: before capture, as torch
     if capture is not None:
         for nr, g in enumerate(grads_in):
             if (node, nr) in capture and g is not None:

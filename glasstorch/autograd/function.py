@@ -80,12 +80,17 @@ class AccumulateGrad(Node):
         self.hooks = []  # the leaf's tensor hooks, run on the gradient before it is added
         self.post_hooks = []  # register_post_accumulate_grad_hook, run with the leaf after
 
-    def accumulate(self, grad, create_graph):
-        leaf = self.variable
+    def run_hooks(self, grad):
+        """The leaf's tensor hooks on its incoming gradient (a hook may return a new one)."""
         for hook in self.hooks:
             result = hook(grad)
             if result is not None:
                 grad = result
+        return grad
+
+    def accumulate(self, grad, create_graph):
+        """Add grad (its hooks already run) into the leaf's .grad."""
+        leaf = self.variable
         if leaf._grad is None:
             # a gradient may be shared with other leaves (Add passes one tensor to both
             # inputs) or be the user's own tensor: keep a private copy, like torch does

@@ -11,7 +11,7 @@ Two kinds of Function share this machinery:
 - user subclasses of `torch.autograd.Function`: forward receives Tensors, as in PyTorch.
 """
 
-from ..device import HAS_CUPY, array_module, default_xp
+from ..device import HAS_CUPY, array_module, default_xp, device_of, move
 from . import grad_mode
 
 Tensor = None  # the Tensor class; glasstorch/_tensor.py (a layer above) sets it on import
@@ -250,11 +250,11 @@ class Function(FunctionCtx, Node):
             for a in args:
                 inputs.append(a._data if isinstance(a, Tensor) else a)
         if HAS_CUPY:
-            ctx.xp = array_module(next(a._data for a in args if isinstance(a, Tensor)))
+            ctx.xp = _one_device(args, inputs)
         ctx.needs_input_grad = needs if record else _NOTHING_NEEDS_GRAD
         y = cls.forward(ctx, *inputs)  # a primitive returns one array
-        if type(y) is not _NDARRAY and not isinstance(y, ctx.xp.ndarray):
-            scalar, y = y, ctx.xp.asarray(y)  # numpy turns 0-d results into scalars; keep arrays
+        if type(y) is not _NDARRAY and not isinstance(y, array_module(y).ndarray):
+            scalar, y = y, default_xp.asarray(y)  # numpy turns 0-d results into scalars
             if ctx._saved:  # a saved output must stay the output, with its graph
                 ctx._saved = tuple(y if v is scalar else v for v in ctx._saved)
         out = Tensor._wrap(y)
@@ -280,6 +280,42 @@ class Function(FunctionCtx, Node):
 
 _new = object.__new__
 _NDARRAY = default_xp.ndarray
+
+
+def _one_device(args, inputs):
+    """The array module of an op's tensors, which must share a device, as in torch.
+
+    A 0-d CPU tensor mixes with tensors on a GPU (it is copied there, in `inputs`); any other
+    mix raises torch's error.
+    """
+    first = None
+    for i, a in enumerate(args):
+        if not isinstance(a, Tensor):
+            continue
+        where = device_of(a._data)
+        if first is None:
+            first, first_ndim = where, a._data.ndim
+        elif where != first:
+            if where.type == "cpu" and a._data.ndim == 0:
+                inputs[i] = move(a._data, first)  # a CPU scalar tensor joins the others
+            elif first.type == "cpu" and first_ndim == 0:
+                return _one_device_from(args, inputs, i)  # the first was the CPU scalar
+            else:
+                raise RuntimeError("Expected all tensors to be on the same device, but found at "
+                                   f"least two devices, {first} and {where}!")
+    return array_module(inputs[next(i for i, a in enumerate(args) if isinstance(a, Tensor))])
+
+
+def _one_device_from(args, inputs, start):
+    """_one_device when the first tensor was a 0-d CPU tensor: the device of args[start] leads."""
+    lead = device_of(args[start]._data)
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor) and device_of(a._data) != lead:
+            if a._data.ndim != 0 or device_of(a._data).type != "cpu":
+                raise RuntimeError("Expected all tensors to be on the same device, but found at "
+                                   f"least two devices, {lead} and {device_of(a._data)}!")
+            inputs[i] = move(a._data, lead)
+    return array_module(inputs[start])
 
 
 def _note_broadcast_inputs(ctx, args, shape):

@@ -10,6 +10,7 @@ import re
 from .. import dtypes
 from ..autograd import function, grad_mode
 from ..autograd.function import Function
+from ..device import array_module, default_xp
 
 
 def index_add(y, key, values, xp, advanced):
@@ -89,8 +90,10 @@ def normalize_key(key, xp):
         key = (key,)
     normalized = []
     for k in key:
-        if isinstance(k, (Tensor, xp.ndarray)):  # torch accepts numpy index arrays too
+        if isinstance(k, (Tensor, xp.ndarray, default_xp.ndarray)):  # numpy index arrays too
             k = k._data if isinstance(k, Tensor) else k
+            if array_module(k) is not xp:  # an index on the host for a tensor on a GPU
+                k = xp.asarray(k)  # copied there, as torch does
             if k.dtype.kind not in "biu":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             if k.dtype.kind == "u" and k.dtype.itemsize == 1:  # uint8 masks (deprecated in torch)

@@ -1,0 +1,165 @@
+"""device='cuda' on the stand-in CuPy (tests/standin_cupy.py): CI has no GPU, so these tests
+run glasstorch's device code on arrays that refuse, as CuPy's do, any implicit trip to numpy
+and any mix with host arrays (issue 12). Values are checked against the same ops on the CPU."""
+
+import numpy as np
+import pytest
+
+import glasstorch
+import standin_cupy
+from op_table import OPS
+from oracle import make_arrays, run
+
+MIX = "Expected all tensors to be on the same device, but found at least two devices"
+
+
+@pytest.fixture
+def cuda():
+    with standin_cupy.installed() as cupy:
+        yield cupy
+
+
+def _host(value):
+    if isinstance(value, glasstorch.Tensor):
+        return value.detach().cpu().numpy()
+    if isinstance(value, (tuple, list)):
+        return [_host(v) for v in value]
+    return value
+
+
+def _tensors(values):
+    if isinstance(values, glasstorch.Tensor):
+        return [values]
+    if isinstance(values, (tuple, list)):
+        return [t for v in values for t in _tensors(v)]
+    return []
+
+
+# ops whose table line leaves the device on purpose, or makes a CPU index tensor itself
+# (torch raises RuntimeError there; glasstorch lets the array library refuse, a TypeError)
+LEAVES_THE_DEVICE = {"to": "x.to('cpu')"}
+CPU_INDEX_INSIDE = {"torch.gather", "torch.scatter_add", "torch.scatter"}
+
+
+def _cases():
+    params, seen = [], {}
+    for spec in OPS:
+        k = seen[spec.name] = seen.get(spec.name, -1) + 1
+        for c, inputs in enumerate(spec.cases()):
+            params.append(pytest.param(spec, inputs, id=f"{spec.name}#{k}-{c}"))
+    return params
+
+
+@pytest.mark.parametrize("spec, inputs", _cases())
+def test_op_table_on_the_device_gives_the_cpu_values_and_gradients(cuda, spec, inputs):
+    dtype = spec.dtypes[0]
+    low, high = spec.bounds()
+    arrays = make_arrays(inputs, low=low, high=high, dtype=dtype, seed=0)
+    grad = spec.grad
+    cpu_in = [glasstorch.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
+    try:
+        expected = run(spec.fn, glasstorch, cpu_in)
+    except Exception as error:  # refused on the CPU: refused on the device too, alike
+        dev_in = [glasstorch.tensor(a, device="cuda") for a in arrays]
+        with pytest.raises(type(error)):
+            run(spec.fn, glasstorch, dev_in)
+        return
+    dev_in = [glasstorch.tensor(a, device="cuda", requires_grad=grad and a.dtype.kind == "f")
+              for a in arrays]
+    if spec.name in CPU_INDEX_INSIDE:
+        with pytest.raises((RuntimeError, TypeError)):
+            run(spec.fn, glasstorch, dev_in)
+        return
+    actual = run(spec.fn, glasstorch, dev_in)
+    wanted_type = "cpu" if spec.name in LEAVES_THE_DEVICE and "cpu" in str(
+        getattr(actual, "device", "")) else "cuda"
+    for t in _tensors(actual):
+        assert t.device.type == wanted_type, f"an output on {t.device}"
+    np.testing.assert_equal(str(_tensors(actual)[0].dtype) if _tensors(actual) else None,
+                            str(_tensors(expected)[0].dtype) if _tensors(expected) else None)
+    for e, a in zip(_tensors(expected), _tensors(actual)):
+        np.testing.assert_allclose(_host(a), _host(e), rtol=1e-5, atol=1e-6, equal_nan=True)
+    outputs = [t for t in _tensors(actual) if t.requires_grad]
+    if outputs:
+        cpu_outputs = [t for t in _tensors(expected) if t.requires_grad]
+        outputs[0].sum().backward()
+        cpu_outputs[0].sum().backward()
+        for c, d in zip(cpu_in, dev_in):
+            if c.grad is not None or d.grad is not None:
+                assert d.grad.device.type == "cuda"
+                np.testing.assert_allclose(_host(d.grad), _host(c.grad), rtol=1e-5, atol=1e-6,
+                                           equal_nan=True)
+
+
+def test_the_stand_in_refuses_numpy_as_cupy_does(cuda):
+    x = glasstorch.randn(3, device="cuda")
+    with pytest.raises(TypeError, match="Implicit conversion to a NumPy array"):
+        np.asarray(x._data)
+    with pytest.raises(TypeError, match="Implicit conversion to a NumPy array"):
+        np.exp(x._data)
+    with pytest.raises(TypeError):
+        cuda.add(x._data, np.ones(3, dtype="float32"))  # a host array in a device op
+    assert isinstance(cuda.exp(x._data), cuda.ndarray)
+
+
+def test_device_queries_creation_and_moves(cuda):
+    assert glasstorch.cuda.is_available() and glasstorch.cuda.device_count() == 1
+    for make in (lambda: glasstorch.zeros(2, 3, device="cuda"),
+                 lambda: glasstorch.ones(2, device=glasstorch.device("cuda", 0)),
+                 lambda: glasstorch.tensor([1.0, 2.0], device="cuda:0"),
+                 lambda: glasstorch.randn(2, 2, device="cuda"),
+                 lambda: glasstorch.arange(5, device="cuda")):
+        t = make()
+        assert t.device == glasstorch.device("cuda", 0) and t.is_cuda
+    x = glasstorch.arange(6.0).reshape(2, 3).requires_grad_()
+    y = x.cuda()
+    assert y.device.type == "cuda" and x.to("cuda").device.type == "cuda"
+    assert y.grad_fn.name() == "ToCopyBackward0"
+    (y * 2).sum().backward()
+    assert x.grad.device.type == "cpu"
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 2.0, dtype="float32"))
+    np.testing.assert_array_equal(y.cpu().detach().numpy(), x.detach().numpy())
+    assert "device='cuda:0'" in repr(y)
+
+
+def test_mixing_devices_raises_torchs_error_scalars_mix(cuda):
+    x = glasstorch.ones(3, device="cuda")
+    with pytest.raises(RuntimeError, match=MIX + ", cuda:0 and cpu!"):
+        x + glasstorch.ones(3)
+    with pytest.raises(RuntimeError, match=MIX + ", cpu and cuda:0!"):
+        glasstorch.ones(3) * x
+    with pytest.raises(RuntimeError, match=MIX):
+        glasstorch.ones(2, 3, device="cuda") @ glasstorch.ones(3, 2)
+    # Python numbers and 0-d CPU tensors mix freely, as in torch
+    for y in (x + 2, x * glasstorch.tensor(3.0), glasstorch.tensor(3.0) * x):
+        assert y.device.type == "cuda"
+    np.testing.assert_array_equal((glasstorch.tensor(3.0) - x).cpu().numpy(), [2.0, 2.0, 2.0])
+
+
+def test_a_small_network_trains_on_the_device_as_on_the_cpu(cuda):
+    rng = np.random.default_rng(0)
+    images = rng.standard_normal((8, 1, 8, 8)).astype("float32")
+    labels = rng.integers(0, 3, 8)
+    results = []
+    for where in ("cpu", "cuda"):
+        glasstorch.manual_seed(0)
+        net = glasstorch.nn.Sequential(
+            glasstorch.nn.Conv2d(1, 4, 3, padding=1), glasstorch.nn.BatchNorm2d(4),
+            glasstorch.nn.ReLU(), glasstorch.nn.MaxPool2d(2), glasstorch.nn.Flatten(),
+            glasstorch.nn.Linear(64, 3)).to(where)
+        optimizer = glasstorch.optim.Adam(net.parameters(), lr=0.01)
+        X, y = glasstorch.tensor(images).to(where), glasstorch.tensor(labels).to(where)
+        for _ in range(3):
+            loss = glasstorch.nn.functional.cross_entropy(net(X), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        assert all(p.device.type == where for p in net.parameters())
+        assert all(v.device.type == where for s in optimizer.state.values()
+                   for k, v in s.items() if k != "step")  # torch keeps "step" on the CPU
+
+        results.append((float(loss), {k: _host(v) for k, v in net.state_dict().items()}))
+    (cpu_loss, cpu_state), (dev_loss, dev_state) = results
+    assert abs(cpu_loss - dev_loss) < 1e-5
+    for k in cpu_state:
+        np.testing.assert_allclose(dev_state[k], cpu_state[k], rtol=1e-4, atol=1e-5)

@@ -297,8 +297,9 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
 
 
 def bernoulli(input, p=None, *, generator=None):
-    probs = input._data if p is None else numpy.full(input.shape, p)
-    array = _random.rng(generator).random(input.shape) < probs
+    # the host generator's uniform draws, moved to the input's device, against the probabilities
+    draws = move(_random.rng(generator).random(input.shape), input.device)
+    array = draws < (input._data if p is None else p)
     return Tensor._wrap(array.astype(input._data.dtype))
 
 

@@ -244,6 +244,22 @@ class _Indexable:
             return _wrap(self._source[_unwrap(key)])
 
 
+class _MemoryPool:
+    """CuPy's memory pool, as far as glasstorch.cuda reads it: nothing is really allocated."""
+
+    def used_bytes(self):
+        return 0
+
+    def total_bytes(self):
+        return 0
+
+    def free_all_blocks(self):
+        pass
+
+
+_POOL = _MemoryPool()
+
+
 def _asarray(value, dtype=None, **kwargs):
     if type(value) is ndarray:
         array = value._array
@@ -269,10 +285,13 @@ cupy = _Namespace(
     array=_array,
     get_array_module=lambda *arrays: cupy,
     cuda=types.SimpleNamespace(
-        runtime=types.SimpleNamespace(getDeviceCount=lambda: 1),
+        runtime=types.SimpleNamespace(
+            getDeviceCount=lambda: 1, getDevice=lambda: 0,
+            getDeviceProperties=lambda index: {"name": b"Stand-in GPU"}),
         Device=_Device,
         get_device_id=lambda: 0,
     ),
+    get_default_memory_pool=lambda: _POOL,
 )
 
 

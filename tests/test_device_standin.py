@@ -163,3 +163,125 @@ def test_a_small_network_trains_on_the_device_as_on_the_cpu(cuda):
     assert abs(cpu_loss - dev_loss) < 1e-5
     for k in cpu_state:
         np.testing.assert_allclose(dev_state[k], cpu_state[k], rtol=1e-4, atol=1e-5)
+
+
+def _same_on_both(fn, *arrays, seed=0):
+    """fn(*tensors) on the CPU and on the device: outputs and input gradients, on the host."""
+    results = []
+    for where in ("cpu", "cuda"):
+        glasstorch.manual_seed(seed)
+        tensors = [glasstorch.tensor(a, device=where, requires_grad=a.dtype.kind == "f")
+                   for a in arrays]
+        out = fn(*tensors)
+        assert out.device.type == where
+        if out.requires_grad:
+            (out * glasstorch.arange(out.numel(), device=where).reshape(out.shape)).sum().backward()
+        results.append([_host(out)] + [_host(t.grad) for t in tensors if t.grad is not None])
+    for cpu, dev in zip(*results):
+        np.testing.assert_allclose(dev, cpu, rtol=1e-4, atol=1e-5)
+
+
+F = glasstorch.nn.functional
+NN_CASES = {
+    "conv2d, groups and stride": (lambda x, w: F.conv2d(x, w, stride=2, padding=1, groups=2),
+                                  [(2, 4, 8, 8), (6, 2, 3, 3)]),
+    "conv2d, shifted products": (lambda x, w: F.conv2d(x, w, padding=1), [(2, 4, 8, 8),
+                                                                          (2, 4, 3, 3)]),
+    "max_pool2d": (lambda x: F.max_pool2d(x, 3, 2, 1), [(2, 3, 8, 8)]),
+    "avg_pool2d": (lambda x: F.avg_pool2d(x, 2), [(2, 3, 8, 8)]),
+    "adaptive_avg_pool2d": (lambda x: F.adaptive_avg_pool2d(x, (3, 3)), [(2, 3, 8, 8)]),
+    "adaptive_max_pool2d": (lambda x: F.adaptive_max_pool2d(x, (3, 3)), [(2, 3, 8, 8)]),
+    "batch_norm, training": (lambda x: F.batch_norm(x, None, None, training=True),
+                             [(4, 3, 5, 5)]),
+    "layer_norm": (lambda x: F.layer_norm(x, (5,)), [(4, 3, 5)]),
+    "group_norm": (lambda x: F.group_norm(x, 2), [(2, 4, 5)]),
+    "dropout": (lambda x: F.dropout(x, 0.5), [(4, 6)]),
+    "dropout2d": (lambda x: F.dropout2d(x, 0.5), [(2, 4, 3, 3)]),
+    "cross_entropy, smoothing": (lambda x: F.cross_entropy(
+        x, glasstorch.tensor([0, 2, 1, 1], device=x.device), label_smoothing=0.1), [(4, 3)]),
+    "binary_cross_entropy_with_logits": (lambda x, y: F.binary_cross_entropy_with_logits(
+        x, y.sigmoid().detach()), [(4, 3), (4, 3)]),
+    "mse_loss": (lambda x, y: F.mse_loss(x, y), [(4, 3), (4, 3)]),
+    "log_softmax": (lambda x: F.log_softmax(x, 1), [(4, 3)]),
+    "interpolate": (lambda x: F.interpolate(x, scale_factor=2), [(1, 2, 3, 3)]),
+    "pad": (lambda x: F.pad(x, (1, 1, 2, 0)), [(2, 3, 4)]),
+    "unfold": (lambda x: F.unfold(x, 2), [(1, 2, 4, 4)]),
+    "bernoulli": (lambda x: glasstorch.bernoulli(x.detach().sigmoid()), [(4, 5)]),
+}
+
+
+@pytest.mark.parametrize("name", NN_CASES)
+def test_nn_functional_on_the_device_as_on_the_cpu(cuda, name):
+    fn, shapes = NN_CASES[name]
+    rng = np.random.default_rng(0)
+    _same_on_both(fn, *(rng.standard_normal(s).astype("float32") for s in shapes))
+
+
+@pytest.mark.parametrize("name, options", [("SGD", {"momentum": 0.9, "weight_decay": 0.01}),
+                                           ("Adam", {}), ("AdamW", {}), ("RMSprop", {}),
+                                           ("Adagrad", {}), ("Adadelta", {})])
+def test_optimizers_on_the_device_as_on_the_cpu(cuda, name, options):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((6, 3)).astype("float32")
+    weights = []
+    for where in ("cpu", "cuda"):
+        glasstorch.manual_seed(0)
+        net = glasstorch.nn.Linear(3, 2).to(where)
+        optimizer = getattr(glasstorch.optim, name)(net.parameters(), lr=0.1, **options)
+        scheduler = glasstorch.optim.lr_scheduler.StepLR(optimizer, 1, gamma=0.5)
+        for _ in range(3):
+            optimizer.zero_grad()
+            (net(glasstorch.tensor(X, device=where)) ** 2).sum().backward()
+            optimizer.step()
+            scheduler.step()
+        assert net.weight.device.type == where
+        weights.append(_host(net.weight))
+    np.testing.assert_allclose(weights[1], weights[0], rtol=1e-5, atol=1e-6)
+
+
+def test_save_and_load_of_device_tensors_with_map_location(cuda):
+    import io
+
+    glasstorch.manual_seed(0)
+    state = glasstorch.nn.Linear(3, 2).cuda().state_dict()
+    saved = io.BytesIO()
+    glasstorch.save(state, saved)
+    for map_location, where in [(None, "cuda"), ("cpu", "cpu"), (glasstorch.device("cpu"), "cpu"),
+                                ({"cuda:0": "cpu"}, "cpu"), (lambda s, loc: s, "cpu")]:
+        saved.seek(0)
+        loaded = glasstorch.load(saved, map_location=map_location)
+        assert loaded["weight"].device.type == where, map_location
+        np.testing.assert_array_equal(_host(loaded["weight"]), _host(state["weight"]))
+    on_cpu = io.BytesIO()
+    glasstorch.save(glasstorch.nn.Linear(3, 2).state_dict(), on_cpu)
+    on_cpu.seek(0)
+    assert glasstorch.load(on_cpu, map_location="cuda")["weight"].device.type == "cuda"
+
+
+def test_dataloader_batches_move_to_the_device(cuda):
+    data = glasstorch.utils.data.TensorDataset(glasstorch.randn(10, 3), glasstorch.arange(10))
+    loader = glasstorch.utils.data.DataLoader(data, batch_size=4, pin_memory=True)
+    for X, y in loader:
+        X, y = X.to("cuda", non_blocking=True), y.cuda()
+        assert X.is_cuda and y.is_cuda and X.device == glasstorch.device("cuda", 0)
+    from glasstorch import d2l
+
+    assert d2l.try_gpu() == glasstorch.device("cuda", 0)
+    assert d2l.try_all_gpus() == [glasstorch.device("cuda", 0)]
+
+
+def test_cuda_queries_as_torch_without_a_gpu_and_with_one(torch):
+    for name in ("memory_allocated", "max_memory_allocated", "empty_cache"):
+        assert getattr(glasstorch.cuda, name)() == getattr(torch.cuda, name)()
+    for name in ("current_device", "get_device_name"):
+        with pytest.raises(AssertionError):
+            getattr(torch.cuda, name)()
+        with pytest.raises(AssertionError, match="not compiled with CUDA enabled"):
+            getattr(glasstorch.cuda, name)()
+    with standin_cupy.installed():
+        assert glasstorch.cuda.current_device() == 0
+        assert glasstorch.cuda.get_device_name() == "Stand-in GPU"
+        glasstorch.cuda.set_device(0)
+        assert glasstorch.cuda.memory_allocated() == 0 == glasstorch.cuda.max_memory_allocated()
+        glasstorch.cuda.reset_peak_memory_stats()
+        glasstorch.cuda.empty_cache()

@@ -285,3 +285,25 @@ def test_cuda_queries_as_torch_without_a_gpu_and_with_one(torch):
         assert glasstorch.cuda.memory_allocated() == 0 == glasstorch.cuda.max_memory_allocated()
         glasstorch.cuda.reset_peak_memory_stats()
         glasstorch.cuda.empty_cache()
+
+
+def test_d2l_train_ch6_on_try_gpu_as_on_the_cpu(cuda, tmp_path, monkeypatch, capsys):
+    from glasstorch import d2l, nn
+
+    monkeypatch.chdir(tmp_path)  # the Animator saves its figure here
+    rng = np.random.default_rng(0)
+    data = glasstorch.utils.data.TensorDataset(
+        glasstorch.tensor(rng.standard_normal((32, 1, 12, 12)).astype("float32")),
+        glasstorch.tensor(rng.integers(0, 10, 32)))
+    loader = glasstorch.utils.data.DataLoader(data, batch_size=8)
+    weights = []
+    for device in (glasstorch.device("cpu"), d2l.try_gpu()):
+        glasstorch.manual_seed(0)
+        net = nn.Sequential(nn.Conv2d(1, 4, 5, padding=2), nn.Sigmoid(), nn.AvgPool2d(2, 2),
+                            nn.Flatten(), nn.Linear(4 * 6 * 6, 10))
+        d2l.train_ch6(net, loader, loader, 2, 0.1, device)
+        assert all(p.device == device for p in net.parameters())
+        weights.append([_host(p) for p in net.parameters()])
+    assert "on cuda:0" in capsys.readouterr().out
+    for cpu, dev in zip(*weights):
+        np.testing.assert_allclose(dev, cpu, rtol=1e-4, atol=1e-5)

@@ -1,6 +1,13 @@
 """device='cuda' on the stand-in CuPy (tests/standin_cupy.py): CI has no GPU, so these tests
 run glasstorch's device code on arrays that refuse, as CuPy's do, any implicit trip to numpy
-and any mix with host arrays (issue 12). Values are checked against the same ops on the CPU."""
+and any mix with host arrays (issue 12). Values are checked against the same ops on the CPU.
+
+With GLASSTORCH_DEVICE_TESTS=cuda the same tests run on the real CuPy and GPU instead
+(benchmarks/bench_gpu.py does that on a machine with one).
+"""
+
+import contextlib
+import os
 
 import numpy as np
 import pytest
@@ -13,9 +20,23 @@ from oracle import make_arrays, run
 MIX = "Expected all tensors to be on the same device, but found at least two devices"
 
 
+REAL_GPU = os.environ.get("GLASSTORCH_DEVICE_TESTS") == "cuda"
+
+
+@contextlib.contextmanager
+def _device_backend():
+    if REAL_GPU:  # the real thing: it must be there
+        assert glasstorch.cuda.is_available(), "GLASSTORCH_DEVICE_TESTS=cuda without a GPU"
+        from glasstorch.device import _cupy
+        yield _cupy
+    else:
+        with standin_cupy.installed() as cupy:
+            yield cupy
+
+
 @pytest.fixture
 def cuda():
-    with standin_cupy.installed() as cupy:
+    with _device_backend() as cupy:
         yield cupy
 
 
@@ -92,6 +113,7 @@ def test_op_table_on_the_device_gives_the_cpu_values_and_gradients(cuda, spec, i
 
 
 def test_the_stand_in_refuses_numpy_as_cupy_does(cuda):
+    # true of CuPy as well: on a real GPU this checks that CuPy refuses the same things
     x = glasstorch.randn(3, device="cuda")
     with pytest.raises(TypeError, match="Implicit conversion to a NumPy array"):
         np.asarray(x._data)
@@ -271,18 +293,21 @@ def test_dataloader_batches_move_to_the_device(cuda):
 
 
 def test_cuda_queries_as_torch_without_a_gpu_and_with_one(torch):
-    for name in ("memory_allocated", "max_memory_allocated", "empty_cache"):
-        assert getattr(glasstorch.cuda, name)() == getattr(torch.cuda, name)()
-    for name in ("current_device", "get_device_name"):
-        with pytest.raises(AssertionError):
-            getattr(torch.cuda, name)()
-        with pytest.raises(AssertionError, match="not compiled with CUDA enabled"):
-            getattr(glasstorch.cuda, name)()
-    with standin_cupy.installed():
+    if not REAL_GPU:  # as torch's CPU build
+        for name in ("memory_allocated", "max_memory_allocated", "empty_cache"):
+            assert getattr(glasstorch.cuda, name)() == getattr(torch.cuda, name)()
+        for name in ("current_device", "get_device_name"):
+            with pytest.raises(AssertionError):
+                getattr(torch.cuda, name)()
+            with pytest.raises(AssertionError, match="not compiled with CUDA enabled"):
+                getattr(glasstorch.cuda, name)()
+    with _device_backend():
         assert glasstorch.cuda.current_device() == 0
-        assert glasstorch.cuda.get_device_name() == "Stand-in GPU"
+        assert isinstance(glasstorch.cuda.get_device_name(), str)
         glasstorch.cuda.set_device(0)
-        assert glasstorch.cuda.memory_allocated() == 0 == glasstorch.cuda.max_memory_allocated()
+        x = glasstorch.ones(1024, device="cuda")
+        assert 0 <= glasstorch.cuda.memory_allocated() <= glasstorch.cuda.max_memory_allocated()
+        assert not REAL_GPU or glasstorch.cuda.memory_allocated() >= x.numel() * 4
         glasstorch.cuda.reset_peak_memory_stats()
         glasstorch.cuda.empty_cache()
 

@@ -3,11 +3,12 @@
 numpy and BLAS release the GIL while they compute, so Python threads that each run numpy on
 their own part of an array really run at once. An op that wants every core calls
 
-    threads.parallel(count, work)
+    threads.parallel(count, work, elements, on=array)
 
 with `work(start, stop)` computing items start..stop-1 of `count` (rows of a batch, channels,
 columns of a product) and writing them into its part of an output allocated beforehand: the
-parts are never concatenated. The calling thread runs the last part itself and returns once
+parts are never concatenated. `elements` sizes the job; `on` is one of its arrays (work on a
+GPU's arrays runs whole: the device is parallel already). The calling thread runs the last part itself and returns once
 all parts are done. Small work (under `MIN_ITEMS` elements in all) runs at once on the caller.
 
 BLAS has threads of its own, and after each product they spin for a while waiting for the next
@@ -24,6 +25,8 @@ exactly.
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+
+import numpy
 
 # below this many elements a split costs more than it saves: handing a part to a pool thread
 # and waiting for it costs about 40-70 µs here, what ReLU takes on a quarter-million floats
@@ -103,20 +106,23 @@ def _forget_pool_in_child():
 os.register_at_fork(after_in_child=_forget_pool_in_child)
 
 
-def parts(count, elements):
+def parts(count, elements, on=None):
     """How many parts `count` items holding `elements` array elements in all are split into."""
     if _num_threads == 1 or elements < MIN_ITEMS or getattr(_splitting, "active", False):
         return 1  # small work, or work inside a part: the pool's threads are taken already
+    if on is not None and not isinstance(on, numpy.ndarray):
+        return 1  # GPU (CuPy) arrays: the device runs the work in parallel itself
     return max(1, min(_num_threads, count))
 
 
-def parallel(count, work, elements):
+def parallel(count, work, elements, on=None):
     """Run work(start, stop) over 0..count split into parts(count, elements) contiguous runs.
 
-    `elements` is the size of the whole job in array elements, to leave small jobs unsplit.
+    `elements` is the size of the whole job in array elements, to leave small jobs unsplit;
+    `on` is an array of the job: work on GPU (CuPy) arrays is never split.
     The parts run at once, the last one on the calling thread; exceptions propagate.
     """
-    n = parts(count, elements)
+    n = parts(count, elements, on)
     if n == 1:
         work(0, count)
         return

@@ -332,3 +332,19 @@ def test_d2l_train_ch6_on_try_gpu_as_on_the_cpu(cuda, tmp_path, monkeypatch, cap
     assert "on cuda:0" in capsys.readouterr().out
     for cpu, dev in zip(*weights):
         np.testing.assert_allclose(dev, cpu, rtol=1e-4, atol=1e-5)
+
+
+def test_work_on_the_device_is_never_split_across_the_thread_pool(cuda, monkeypatch):
+    monkeypatch.setattr(glasstorch.threads, "MIN_ITEMS", 16)
+    before = glasstorch.get_num_threads()
+    glasstorch.set_num_threads(2)  # drops the pool: a split would start a new one
+    try:
+        x = glasstorch.randn(4, 3, 12, 12, device="cuda", requires_grad=True)
+        y = glasstorch.nn.functional.conv2d(x, glasstorch.randn(8, 3, 3, 3, device="cuda"))
+        glasstorch.nn.functional.relu(glasstorch.nn.functional.batch_norm(
+            y, None, None, training=True)).sum().backward()
+        assert glasstorch.threads._pool is None
+        glasstorch.nn.functional.relu(glasstorch.randn(4, 3, 12, 12))  # on the CPU it splits
+        assert glasstorch.threads._pool is not None
+    finally:
+        glasstorch.set_num_threads(before)

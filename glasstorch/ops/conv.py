@@ -70,7 +70,7 @@ def _columns(xp, x, kernel_size, dilation, padding, stride):
         cols[start:stop] = windows.transpose(
             1, *range(2, 2 + dims), 0, *range(2 + dims, 2 + 2 * dims))
 
-    threads.parallel(c, copy, cols.size)
+    threads.parallel(c, copy, cols.size, on=x)
     return cols.reshape(c * math.prod(kernel_size), -1)
 
 
@@ -92,7 +92,7 @@ def _grid(xp, x, padding):
     def copy(start, stop):
         grid[(slice(start, stop), slice(None)) + inside] = channels_first[start:stop]
 
-    threads.parallel(c, copy, x.size)
+    threads.parallel(c, copy, x.size, on=x)
     return grid
 
 
@@ -152,7 +152,8 @@ def _shifted_convolution(xp, x, weight, bias, padding, dilation, groups):
             xp.add(grid_y, shift.reshape(shift.shape + (1,) * len(blocks)),
                    out=image_y[:, :, start:stop])
 
-    threads.parallel(o // groups, add_shifted, groups * k * (o // groups) * length)
+    threads.parallel(o // groups, add_shifted, groups * k * (o // groups) * length,
+                     on=x)
     return y
 
 
@@ -231,7 +232,7 @@ class Fold(Function):
                 summed[(channels, slice(None)) + target] += cols[(channels,) + offset]
             y[:, channels] = summed[(channels, slice(None)) + inside].swapaxes(0, 1)
 
-        threads.parallel(c, fold, cols.size)
+        threads.parallel(c, fold, cols.size, on=cols)
         return y
 
     @staticmethod
@@ -312,7 +313,7 @@ class Convolution(Function):
             else:
                 xp.add(part, shift, out=image_y[start:stop])
 
-        threads.parallel(n, convolve, cols.size)
+        threads.parallel(n, convolve, cols.size, on=x)
         keep = ctx.needs_input_grad[1] and not ctx.on_grid
         ctx.save_for_backward(x, weight, cols.reshape(groups, per_group, n * size) if keep else None)
         return y

@@ -26,7 +26,7 @@ def in_parts(compute, out, *inputs):
         return out
     flat = [a.reshape(-1) for a in arrays]
     threads.parallel(out.size, lambda start, stop: compute(*(a[start:stop] for a in flat)),
-                     out.size)
+                     out.size, on=out)
     return out
 
 

@@ -64,7 +64,7 @@ def product(xp, a, b):
     batch = broadcast_shapes(a.shape[:-2], b.shape[:-2])
     # a multiply-add in BLAS costs about a 30th of an elementwise step's element
     work = math.prod(batch) * m * n * k // 32
-    if a.ndim < 2 or b.ndim < 2 or threads.parts(max(m, n), work) == 1:
+    if a.ndim < 2 or b.ndim < 2 or threads.parts(max(m, n), work, a) == 1:
         return xp.matmul(a, b)
     y = xp.empty(batch + (m, n), dtype=xp.result_type(a, b))
     if m >= n:
@@ -73,7 +73,7 @@ def product(xp, a, b):
     else:
         def band(start, stop):
             xp.matmul(a, b[..., start:stop], out=y[..., start:stop])
-    threads.parallel(max(m, n), band, work)
+    threads.parallel(max(m, n), band, work, on=a)
     return y
 
 

@@ -67,7 +67,7 @@ class BatchNorm(Function):
             xp.multiply(rows[:, c], scale[:, None], out=y_rows[:, c])
             y_rows[:, c] += shift[:, None]
 
-        threads.parallel(channels, normalize, x.size)
+        threads.parallel(channels, normalize, x.size, on=x)
         if running_mean is not None:
             running_mean *= 1 - momentum
             running_mean += momentum * mean
@@ -143,7 +143,7 @@ def _batch_norm_grads(grad, x, weight, mean, inv_std, needs_input_grad):
         xp.multiply(g_rows[:, c], scale[:, None], out=out)
         out -= x_hat
 
-    threads.parallel(channels, channel_grads, g.size)
+    threads.parallel(channels, channel_grads, g.size, on=g)
     wrap = function.Tensor._wrap
     return (None if grad_x is None else wrap(grad_x),
             wrap(grad_weight) if needs_input_grad[1] else None,
@@ -175,7 +175,7 @@ class ChannelAffine(Function):
             xp.multiply(rows[:, c], scale[c, None], out=y_rows[:, c])
             y_rows[:, c] += shift[c, None]
 
-        threads.parallel(channels, affine, x.size)
+        threads.parallel(channels, affine, x.size, on=x)
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
                               scale if ctx.needs_input_grad[0] else None)
         return y

@@ -172,7 +172,7 @@ def max_pool2d_with_indices(x, g):
     def pool(start, stop):
         values[start:stop], index[start:stop] = window_max(data[start:stop], g, xp)
 
-    threads.parallel(len(data), pool, data.size)
+    threads.parallel(len(data), pool, data.size, on=data)
     return MaxPool2DWithIndices.apply(x, values, index), function.Tensor._wrap(index)
 
 
@@ -191,7 +191,7 @@ def max_pool2d_values(x, g):
         for view in views[1:]:
             xp.maximum(part, view, out=part)  # a NaN stays: in torch a NaN is a window's max
 
-    threads.parallel(len(data), pool, data.size)
+    threads.parallel(len(data), pool, data.size, on=data)
     return function.Tensor._wrap(values)
 
 
@@ -267,7 +267,7 @@ class AvgPool2D(Function):
             part[...] = _window_sums(x[start:stop], g, xp)
             part /= divisor
 
-        threads.parallel(len(x), average, x.size)
+        threads.parallel(len(x), average, x.size, on=x)
         return y
 
     @staticmethod
@@ -289,7 +289,7 @@ class AvgPool2DBackward(Function):
         def spread(start, stop):  # the batch split across the thread pool
             grad_x[start:stop] = _spread(grad[start:stop], g, divisor, xp)
 
-        threads.parallel(len(grad), spread, grad_x.size)
+        threads.parallel(len(grad), spread, grad_x.size, on=grad)
         return grad_x
 
     @staticmethod

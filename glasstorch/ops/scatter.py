@@ -103,6 +103,10 @@ def _checked_index(x, dim, index, src=None, name="gather"):
         raise RuntimeError(f"Size does not match at dimension {larger[0]} expected index "
                            f"{list(index.shape)} to be no larger than self {list(x.shape)} "
                            f"apart from dimension {dim}")
+    for other in (index, src):
+        if isinstance(other, Tensor) and other.device != x.device:
+            raise RuntimeError("Expected all tensors to be on the same device, but found at least "
+                               f"two devices, {x.device} and {other.device}!")
     array = index._data.astype("int64", copy=False)
     size = x.shape[dim] if x.ndim else 1
     if array.size and (array.min() < 0 or array.max() >= size):  # no negative indices either

@@ -288,6 +288,13 @@ def _one_device(args, inputs):
     A 0-d CPU tensor mixes with tensors on a GPU (it is copied there, in `inputs`); any other
     mix raises torch's error.
     """
+    on_gpu = False
+    for a in args:
+        if isinstance(a, Tensor) and type(a._data) is not _NDARRAY:
+            on_gpu = True
+            break
+    if not on_gpu:  # the CPU run of a machine with CuPy installed: nothing more to check
+        return default_xp
     first = None
     for i, a in enumerate(args):
         if not isinstance(a, Tensor):

@@ -12,6 +12,14 @@ from ._tensor import Tensor, _size_args
 from .device import move, to_device
 
 
+def _finish_on(t, device, requires_grad):
+    """A tensor computed from others (no graph kept), on `device` when one is given."""
+    t = t.detach()
+    if device is not None:
+        t = t.to(device)
+    return t.requires_grad_() if requires_grad else t
+
+
 def _finish(array, device, requires_grad):
     """Wrap a freshly made host array as a tensor on `device`."""
     device = to_device(device)
@@ -85,6 +93,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
                       "sourceTensor.detach().clone() or "
                       "sourceTensor.detach().clone().requires_grad_(True), rather than "
                       "torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
+        if device is None:
+            device = data.device  # a copy stays on the source's device, as in torch
     array = _as_array(data, dtype)
     if dtype is not None:
         array = array.astype(dtypes.to_dtype(dtype).np, copy=False)
@@ -280,14 +290,15 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         if size is not None:
             raise TypeError("normal() got an unexpected size with tensor mean or std")
-        m = mean._data if isinstance(mean, Tensor) else mean
-        s = std._data if isinstance(std, Tensor) else std
         like = mean if isinstance(mean, Tensor) else std
-        if isinstance(std, Tensor) and (std._data < 0).any():
+        if isinstance(std, Tensor) and bool((std._data < 0).any()):
             raise RuntimeError("normal expects all elements of std >= 0.0")
-        shape = numpy.broadcast_shapes(numpy.shape(m), numpy.shape(s))
-        array = rng.standard_normal(shape) * s + m
-        return _finish(array.astype(like._data.dtype), device or like.device, requires_grad)
+        shape = numpy.broadcast_shapes(*(t.shape if isinstance(t, Tensor) else ()
+                                          for t in (mean, std)))
+        # the host generator's draws, scaled and shifted where the tensors are
+        draws = Tensor._wrap(move(rng.standard_normal(shape).astype(like._data.dtype),
+                                  like.device))
+        return _finish_on(draws * std + mean, device, requires_grad)
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     if size is None:

@@ -371,3 +371,22 @@ def test_d2l_trainer_with_num_gpus_trains_on_the_gpu_as_on_the_cpu(cuda, tmp_pat
         results.append((_host(w), _host(b)))
     for cpu, dev in zip(*results):
         np.testing.assert_allclose(dev, cpu, rtol=1e-5, atol=1e-6)
+
+
+def test_tensors_made_from_device_tensors_stay_on_the_device(cuda):
+    d = glasstorch.randn(3, 4, device="cuda")
+    with pytest.warns(UserWarning, match="copy construct"):
+        made = [glasstorch.tensor(d)]  # torch copies onto the source's device
+    made += [glasstorch.as_tensor(d), glasstorch.zeros_like(d), glasstorch.ones_like(d),
+             glasstorch.empty_like(d), glasstorch.rand_like(d), glasstorch.randn_like(d),
+             glasstorch.full_like(d, 2.0), glasstorch.randint_like(d, 5), d.new_zeros(2),
+             d.new_ones(2), d.new_full((2,), 1.0), d.new_tensor([1.0]), d.new_empty(2),
+             glasstorch.normal(d, 1.0), glasstorch.normal(0.0, d.abs()),
+             glasstorch.nn.functional.one_hot(glasstorch.tensor([0, 2], device="cuda"), 3)]
+    for t in made:
+        assert t.device == glasstorch.device("cuda", 0)
+    glasstorch.manual_seed(0)
+    on_device = glasstorch.normal(glasstorch.zeros(3, device="cuda"), 2.0)
+    glasstorch.manual_seed(0)
+    on_cpu = glasstorch.normal(glasstorch.zeros(3), 2.0)
+    np.testing.assert_array_equal(_host(on_device), _host(on_cpu))

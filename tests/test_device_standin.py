@@ -390,3 +390,15 @@ def test_tensors_made_from_device_tensors_stay_on_the_device(cuda):
     glasstorch.manual_seed(0)
     on_cpu = glasstorch.normal(glasstorch.zeros(3), 2.0)
     np.testing.assert_array_equal(_host(on_device), _host(on_cpu))
+
+
+def test_distributions_on_the_device(cuda):
+    loc = glasstorch.zeros(3, device="cuda")
+    for normal in (glasstorch.distributions.Normal(loc, 1.0),
+                   glasstorch.distributions.Normal(loc, glasstorch.ones(3, device="cuda"))):
+        sample = normal.sample((2,))
+        assert sample.shape == (2, 3) and sample.device.type == "cuda"
+        assert normal.log_prob(sample).device.type == "cuda"
+    counts = glasstorch.distributions.Multinomial(
+        10, probs=glasstorch.full((4,), 0.25, device="cuda")).sample()
+    assert counts.device.type == "cuda" and float(counts.sum()) == 10

@@ -50,10 +50,10 @@ def broadcast_all(*values):
     """Numbers and tensors as tensors of one shape (numbers take the tensors' dtype)."""
     tensors = [v for v in values if isinstance(v, Tensor)]
     if not tensors:
-        dtype = dtypes.get_default_dtype()
+        dtype, device = dtypes.get_default_dtype(), None
     else:
-        dtype = tensors[0].dtype
-    values = [v if isinstance(v, Tensor) else creation.tensor(float(v), dtype=dtype)
+        dtype, device = tensors[0].dtype, tensors[0].device  # numbers join the tensors' device
+    values = [v if isinstance(v, Tensor) else creation.tensor(float(v), dtype=dtype, device=device)
               for v in values]
     shape = broadcast_shapes(*(v.shape for v in values))
     return tuple(v if v.shape == shape else v.expand(shape) for v in values)

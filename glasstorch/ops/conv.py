@@ -48,6 +48,12 @@ def _windows(xp, x, kernel_size, dilation, padding, stride):
         + tuple(s * st for s, st in zip(spatial, stride)))
 
 
+def _channels_first(windows, dims):
+    """(N, C, *kernel, *blocks) -> (C, *kernel, N, *blocks), a view: the layout of the columns,
+    each channel's rows holding the windows of all images side by side."""
+    return windows.transpose(1, *range(2, 2 + dims), 0, *range(2 + dims, 2 + 2 * dims))
+
+
 def _unfold(xp, x, kernel_size, dilation, padding, stride):
     """Unfold's forward on arrays: (N, C * K, L), K = prod(kernel_size), L windows."""
     windows = _windows(xp, x, kernel_size, dilation, padding, stride)
@@ -66,9 +72,7 @@ def _columns(xp, x, kernel_size, dilation, padding, stride):
 
     def copy(start, stop):  # channels start..stop-1, padded and copied by this part
         windows = _windows(xp, x[:, start:stop], kernel_size, dilation, padding, stride)
-        # (N, C, *kernel, *blocks) -> (C, *kernel, N, *blocks)
-        cols[start:stop] = windows.transpose(
-            1, *range(2, 2 + dims), 0, *range(2 + dims, 2 + 2 * dims))
+        cols[start:stop] = _channels_first(windows, dims)
 
     threads.parallel(c, copy, cols.size, on=x)
     return cols.reshape(c * math.prod(kernel_size), -1)
@@ -216,8 +220,7 @@ class Fold(Function):
         dims = len(size)
         # (C, *kernel, N, *blocks): summed channel-major, the layout Convolution's backward hands
         # over its columns in, so that the reads run along memory (20-35% faster than N-major)
-        cols = cols.reshape(n, c, *kernel_size, *blocks).transpose(
-            1, *range(2, 2 + dims), 0, *range(2 + dims, 2 + 2 * dims))
+        cols = _channels_first(cols.reshape(n, c, *kernel_size, *blocks), dims)
         summed = xp.zeros((c, n, *padded), dtype=cols.dtype)
         inside = tuple(slice(lo, lo + m) for m, (lo, _) in zip(size, padding))
         y = xp.empty((n, c, *size), dtype=cols.dtype)
@@ -291,8 +294,8 @@ class Convolution(Function):
         def convolve(start, stop):  # images start..stop-1, each part on its own core
             # the im2col copy of these images: their windows, a view of them padded, in place
             windows = _windows(xp, x[start:stop], kernel_size, dilation, padding, stride)
-            cols[(slice(None),) * (1 + dims) + (slice(start, stop),)] = windows.transpose(
-                1, *range(2, 2 + dims), 0, *range(2 + dims, 2 + 2 * dims))
+            cols[(slice(None),) * (1 + dims) + (slice(start, stop),)] = _channels_first(
+                windows, dims)
             if size >= 784:
                 # images big enough (28 x 28 windows or more) that one product per image keeps
                 # BLAS busy: it writes each image's (O, L) output in place, in torch's

@@ -48,6 +48,7 @@ class BatchNorm(Function):
         rows = x.reshape(n, channels, -1)  # (N, C, L)
         mean = xp.empty(channels, dtype=x.dtype)
         var = xp.empty(channels, dtype=x.dtype)
+        inv_std = xp.empty(channels, dtype=x.dtype)
         y = xp.empty(x.shape, dtype=x.dtype)  # C order whatever the layout of x: y_rows a view
         y_rows = y.reshape(n, channels, -1)
 
@@ -58,9 +59,8 @@ class BatchNorm(Function):
             centred = rows[:, c] - mean[c, None]
             var[c] = xp.einsum("ncl,ncl->c", centred, centred) / count
             # y = x * scale + (bias - mean * scale), scale = weight / std: torch's kernel
-            scale = 1 / xp.sqrt(var[c] + eps)
-            if weight is not None:
-                scale *= weight[c]
+            inv_std[c] = 1 / xp.sqrt(var[c] + eps)
+            scale = inv_std[c] if weight is None else inv_std[c] * weight[c]
             shift = -mean[c] * scale
             if bias is not None:
                 shift += bias[c]
@@ -75,7 +75,6 @@ class BatchNorm(Function):
             unbiased = var * (count / max(count - 1, 1))  # torch: n / (n - 1), n=1 left as is
             running_var *= 1 - momentum
             running_var += momentum * unbiased.astype(x.dtype, copy=False)
-        inv_std = (1 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
         ctx.eps = eps
         ctx.save_for_backward(x, weight, mean, inv_std)
         return y

@@ -91,9 +91,14 @@ def _offsets(g):
 # ---- max ----
 
 
+def _lowest(dtype, xp):
+    """The padding that no element loses a maximum to: -inf, or the integer type's minimum."""
+    return -math.inf if dtype.kind == "f" else xp.iinfo(dtype).min
+
+
 def window_max(x, g, xp):
     """The maximum of every window, and its flat index h * width + w in the input plane."""
-    fill = -math.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
+    fill = _lowest(x.dtype, xp)
     views = _offset_views(x, g, fill, xp)
     # the running maximum over the offsets, and the shift in the plane from the window's
     # top-left element to where it is; only a strictly larger value moves it, so a tie keeps
@@ -181,7 +186,7 @@ def max_pool2d_values(x, g):
     no index to find, so only a running maximum over the kernel offsets, the batch split
     across the thread pool."""
     data, xp = x._data, x._xp
-    fill = -math.inf if data.dtype.kind == "f" else xp.iinfo(data.dtype).min
+    fill = _lowest(data.dtype, xp)
     values = xp.empty(data.shape[:-2] + (g.out_h, g.out_w), dtype=data.dtype)
 
     def pool(start, stop):

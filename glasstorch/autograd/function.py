@@ -288,41 +288,24 @@ def _one_device(args, inputs):
     A 0-d CPU tensor mixes with tensors on a GPU (it is copied there, in `inputs`); any other
     mix raises torch's error.
     """
-    on_gpu = False
-    for a in args:
+    for a in args:  # a plain loop: this runs for every op where CuPy is installed
         if isinstance(a, Tensor) and type(a._data) is not _NDARRAY:
-            on_gpu = True
             break
-    if not on_gpu:  # the CPU run of a machine with CuPy installed: nothing more to check
-        return default_xp
-    first = None
-    for i, a in enumerate(args):
-        if not isinstance(a, Tensor):
+    else:
+        return default_xp  # the CPU run of a machine with CuPy installed: nothing to check
+    tensors = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+    # the op's device: its first tensor's, passing over 0-d CPU tensors (they follow)
+    cpu_scalar = [type(inputs[i]) is _NDARRAY and inputs[i].ndim == 0 for i in tensors]
+    lead = device_of(inputs[tensors[cpu_scalar.index(False)]])
+    for i, scalar in zip(tensors, cpu_scalar):
+        where = device_of(inputs[i])
+        if where == lead:
             continue
-        where = device_of(a._data)
-        if first is None:
-            first, first_ndim = where, a._data.ndim
-        elif where != first:
-            if where.type == "cpu" and a._data.ndim == 0:
-                inputs[i] = move(a._data, first)  # a CPU scalar tensor joins the others
-            elif first.type == "cpu" and first_ndim == 0:
-                return _one_device_from(args, inputs, i)  # the first was the CPU scalar
-            else:
-                raise RuntimeError("Expected all tensors to be on the same device, but found at "
-                                   f"least two devices, {first} and {where}!")
-    return array_module(inputs[next(i for i, a in enumerate(args) if isinstance(a, Tensor))])
-
-
-def _one_device_from(args, inputs, start):
-    """_one_device when the first tensor was a 0-d CPU tensor: the device of args[start] leads."""
-    lead = device_of(args[start]._data)
-    for i, a in enumerate(args):
-        if isinstance(a, Tensor) and device_of(a._data) != lead:
-            if a._data.ndim != 0 or device_of(a._data).type != "cpu":
-                raise RuntimeError("Expected all tensors to be on the same device, but found at "
-                                   f"least two devices, {lead} and {device_of(a._data)}!")
-            inputs[i] = move(a._data, lead)
-    return array_module(inputs[start])
+        if not scalar:  # lead's tensor comes first: torch names the devices in that order
+            raise RuntimeError("Expected all tensors to be on the same device, but found at "
+                               f"least two devices, {lead} and {where}!")
+        inputs[i] = move(inputs[i], lead)  # a CPU scalar tensor joins the others
+    return array_module(inputs[tensors[0]])
 
 
 def _note_broadcast_inputs(ctx, args, shape):

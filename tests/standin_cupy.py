@@ -183,8 +183,7 @@ def _operator(name):
 
 for _name in ("add radd sub rsub mul rmul truediv rtruediv floordiv rfloordiv mod rmod pow rpow "
               "matmul rmatmul and rand or ror xor rxor lshift rlshift rshift rrshift lt le gt "
-              "ge eq ne neg pos abs invert iadd isub imul itruediv ifloordiv imod ipow iand ior "
-              "ixor").split():
+              "ge eq ne neg pos abs invert").split():
     setattr(ndarray, f"__{_name}__", _operator(f"__{_name}__"))
 
 

@@ -227,20 +227,6 @@ d2l.show_trace_2d(f_2d, d2l.train_2d(gd_2d, f_grad=f_2d_grad))
 '''
 
 
-def books_train_2d(trainer, steps=20, f_grad=None):
-    """The book's train_2d (d2l.ai, section 12.3), the reference."""
-    x1, x2, s1, s2 = -5, -2, 0, 0
-    results = [(x1, x2)]
-    for i in range(steps):
-        if f_grad:
-            x1, x2, s1, s2 = trainer(x1, x2, s1, s2, f_grad)
-        else:
-            x1, x2, s1, s2 = trainer(x1, x2, s1, s2)
-        results.append((x1, x2))
-    print(f'epoch {i + 1}, x1: {float(x1):f}, x2: {float(x2):f}')
-    return results
-
-
 def test_the_books_gradient_descent_code_runs_under_glasstorch_run_as_on_pytorch(
         tmp_path, torch, capsys):
     """The book's own section (torch tensors, d2l.show_trace(results, f), train_2d with f_grad)
@@ -261,6 +247,8 @@ def test_the_books_gradient_descent_code_runs_under_glasstorch_run_as_on_pytorch
     assert [line for line in lines if line.startswith("figure saved to ")] == [
         f"figure saved to {tmp_path / name}.png" for name in names]
     assert all((tmp_path / f"{name}.png").stat().st_size > 0 for name in names)
+
+    from books.torch_d2l import train_2d as books_train_2d  # the book's, as d2l has it
 
     pytorch_d2l = types.SimpleNamespace(show_trace=lambda results, f: None,
                                         show_trace_2d=lambda f, results: None,

@@ -99,6 +99,29 @@ def broadcast_to(x, shape):
     return y
 
 
+def fused(function):
+    """function, a chain of elementwise array operations, as one GPU kernel on CuPy arrays.
+
+    The body is written with array operators and in-place updates only (`m += c * (g - m)`),
+    so the same code runs on numpy arrays as it reads, and cupy.fuse compiles it into one
+    kernel instead of one launch per operator: every optimizer step runs such chains once per
+    parameter. Pass numbers as arguments, computed before the call (`1 - beta1`, not beta1):
+    inside the kernel they stay Python scalars, which never widen a float32 array.
+    """
+    kernels = {}  # one fused kernel per CuPy module (the test stand-in is one too)
+
+    def run(*args):
+        if _cupy is None or not isinstance(args[0], _cupy.ndarray):
+            return function(*args)
+        kernel = kernels.get(id(_cupy))
+        if kernel is None:
+            kernel = kernels[id(_cupy)] = _cupy.fuse(kernel_name=function.__name__)(function)
+        return kernel(*args)
+
+    run.__name__, run.__doc__ = function.__name__, function.__doc__
+    return run
+
+
 def device_of(x):
     if _cupy is not None and isinstance(x, _cupy.ndarray):
         return device("cuda", x.device.id)

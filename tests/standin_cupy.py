@@ -276,6 +276,28 @@ def _array(value, dtype=None, copy=True, **kwargs):
     return ndarray(numpy.array(value, dtype=dtype))
 
 
+fused_kernels = []  # the names of the fused functions called, in order (see device.fused)
+
+
+def _fuse(function=None, *, kernel_name=None):
+    """cupy.fuse: here the plain call on device arrays, its name recorded in fused_kernels.
+    Whether real CuPy can fuse the body is only checked on a GPU."""
+    def decorate(function):
+        name = kernel_name or function.__name__
+
+        def kernel(*args):
+            if getattr(_state, "fusing", False):  # called from a fused body: part of its kernel
+                return function(*args)
+            fused_kernels.append(name)
+            _state.fusing = True
+            try:
+                return function(*args)
+            finally:
+                _state.fusing = False
+        return kernel
+    return decorate if function is None else decorate(function)
+
+
 cupy = _Namespace(
     numpy,
     ndarray=ndarray,
@@ -283,6 +305,7 @@ cupy = _Namespace(
     asnumpy=_asnumpy,
     array=_array,
     get_array_module=lambda *arrays: cupy,
+    fuse=_fuse,
     cuda=types.SimpleNamespace(
         runtime=types.SimpleNamespace(
             getDeviceCount=lambda: 1, getDevice=lambda: 0,

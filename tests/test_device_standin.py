@@ -261,6 +261,25 @@ def test_optimizers_on_the_device_as_on_the_cpu(cuda, name, options):
     np.testing.assert_allclose(weights[1], weights[0], rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.skipif(REAL_GPU, reason="counts the stand-in's fused calls; the GPU run times them")
+@pytest.mark.parametrize("name, options, kernels", [
+    ("SGD", {}, ["_plain_step"] * 2),
+    ("SGD", {"momentum": 0.9}, ["_momentum_step"] * 2),
+    ("SGD", {"momentum": 0.9, "nesterov": True}, ["_nesterov_step"] * 2),
+    ("Adam", {}, ["_adam_update"] * 2),
+    ("AdamW", {}, ["_adam_update"] * 2),
+    ("Adam", {"amsgrad": True}, ["_update_moments", "_step"] * 2)])
+def test_optimizer_updates_run_as_one_fused_kernel_per_parameter(cuda, name, options, kernels):
+    net = glasstorch.nn.Linear(3, 2).cuda()
+    optimizer = getattr(glasstorch.optim, name)(net.parameters(), lr=0.1, **options)
+    for _ in range(2):  # the second step: momentum buffers exist
+        optimizer.zero_grad()
+        net(glasstorch.ones(4, 3, device="cuda")).sum().backward()
+        standin_cupy.fused_kernels.clear()
+        optimizer.step()
+    assert standin_cupy.fused_kernels == kernels
+
+
 def test_save_and_load_of_device_tensors_with_map_location(cuda):
     import io
 

@@ -21,7 +21,8 @@ def in_parts(compute, out, *inputs):
     (allocated by the caller), so the parts never need joining. Arrays must share a shape.
     """
     arrays = (out, *inputs)
-    if not all(a.flags.c_contiguous for a in arrays):
+    if threads.parts(out.size, out.size, out) == 1 or not all(
+            a.flags.c_contiguous for a in arrays):
         compute(*arrays)
         return out
     flat = [a.reshape(-1) for a in arrays]

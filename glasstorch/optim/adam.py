@@ -2,6 +2,8 @@
 
 from .._tensor import Tensor
 from ..creation import zeros_like
+from ..device import fused
+from ..ops.elementwise import in_parts
 from .optimizer import Optimizer, _gradient, _new_step, _to_float
 
 __all__ = ["Adam"]
@@ -65,17 +67,38 @@ class Adam(Optimizer):
                 xp, theta = p._xp, p._data
                 grad = _gradient(p, group, weight_decay, lr)
                 m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-                m += (1 - beta1) * (grad - m)  # torch's lerp_: m + (1 - β₁)(g - m)
-                v *= beta2
-                v += (1 - beta2) * grad * grad
-                if group["amsgrad"]:
-                    v = state["max_exp_avg_sq"]._data
-                    xp.maximum(v, state["exp_avg_sq"]._data, out=v)
-
                 step_size = lr / (1 - beta1**t)
-                denom = xp.sqrt(v)
-                denom /= (1 - beta2**t) ** 0.5
-                denom += eps
-                theta -= step_size * m / denom
+                bias_correction2_sqrt = (1 - beta2**t) ** 0.5
+                if group["amsgrad"]:
+                    _update_moments(m, v, grad, 1 - beta1, beta2, 1 - beta2)
+                    v_max = state["max_exp_avg_sq"]._data
+                    xp.maximum(v_max, v, out=v_max)
+                    _step(theta, m, v_max, step_size, bias_correction2_sqrt, eps)
+                else:  # large parameters in runs across the thread pool
+                    in_parts(lambda theta, m, v, grad: _adam_update(
+                        theta, m, v, grad, 1 - beta1, beta2, 1 - beta2, step_size,
+                        bias_correction2_sqrt, eps), theta, m, v, grad)
                 p._version[0] += 1  # an in-place change, as p.addcdiv_ would count it
         return loss
+
+
+# The update as elementwise chains: one GPU kernel each (see device.fused), on numpy as
+# written. A fused function may call others: they become part of its kernel.
+
+@fused
+def _update_moments(m, v, grad, one_minus_beta1, beta2, one_minus_beta2):
+    m += one_minus_beta1 * (grad - m)  # torch's lerp_: m + (1 - β₁)(g - m)
+    v *= beta2
+    v += one_minus_beta2 * grad * grad
+
+
+@fused
+def _step(theta, m, v, step_size, bias_correction2_sqrt, eps):
+    theta -= step_size * m / (v ** 0.5 / bias_correction2_sqrt + eps)
+
+
+@fused
+def _adam_update(theta, m, v, grad, one_minus_beta1, beta2, one_minus_beta2, step_size,
+                 bias_correction2_sqrt, eps):
+    _update_moments(m, v, grad, one_minus_beta1, beta2, one_minus_beta2)
+    _step(theta, m, v, step_size, bias_correction2_sqrt, eps)

@@ -1,6 +1,8 @@
 """Stochastic gradient descent, optionally with momentum. See torch.optim.SGD."""
 
 from .._tensor import Tensor
+from ..device import fused
+from ..ops.elementwise import in_parts
 from .optimizer import Optimizer, _gradient, _to_float
 
 __all__ = ["SGD"]
@@ -43,15 +45,43 @@ class SGD(Optimizer):
                 if p.grad is None:
                     continue
                 grad = _gradient(p, group, weight_decay)
-                if momentum != 0:
-                    state = self.state[p]
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        buf = state["momentum_buffer"] = Tensor._wrap(grad.copy())
-                    else:
-                        buf._data *= momentum
-                        buf._data += (1 - dampening) * grad
-                    grad = grad + momentum * buf._data if group["nesterov"] else buf._data
-                p._data -= lr * grad
+                nesterov = group["nesterov"]
+                if momentum == 0:
+                    in_parts(lambda theta, grad: _plain_step(theta, grad, lr), p._data, grad)
+                elif (buf := self.state[p].get("momentum_buffer")) is None:
+                    # the first step: the buffer starts as the gradient
+                    buf = self.state[p]["momentum_buffer"] = Tensor._wrap(grad.copy())
+                    direction = grad + momentum * buf._data if nesterov else buf._data
+                    _plain_step(p._data, direction, lr)
+                else:  # large parameters in runs across the thread pool
+                    step = _nesterov_step if nesterov else _momentum_step
+                    in_parts(lambda theta, buf, grad: step(
+                        theta, buf, grad, momentum, 1 - dampening, lr), p._data, buf._data, grad)
                 p._version[0] += 1  # an in-place change, as p.add_ would count it
         return loss
+
+
+# The updates as elementwise chains: one GPU kernel each (see device.fused), on numpy as
+# written.
+
+@fused
+def _plain_step(theta, direction, lr):
+    theta -= lr * direction
+
+
+@fused
+def _update_buffer(buf, grad, momentum, one_minus_dampening):
+    buf *= momentum
+    buf += one_minus_dampening * grad
+
+
+@fused
+def _momentum_step(theta, buf, grad, momentum, one_minus_dampening, lr):
+    _update_buffer(buf, grad, momentum, one_minus_dampening)
+    theta -= lr * buf
+
+
+@fused
+def _nesterov_step(theta, buf, grad, momentum, one_minus_dampening, lr):
+    _update_buffer(buf, grad, momentum, one_minus_dampening)
+    theta -= lr * (grad + momentum * buf)

@@ -18,6 +18,12 @@ from ..ops.elementwise import where
 from ..ops.linalg import _c_name as _c_type
 from ..ops.linalg import addmm
 from ..ops.norm import BatchNorm, batch_norm_eval, normalize_last
+from ._attention import (  # noqa: F401 (public; the masks' helpers for nn.modules)
+    _canonical_mask,
+    _none_or_dtype,
+    multi_head_attention_forward,
+    scaled_dot_product_attention,
+)
 from ._interpolate import interpolate  # noqa: F401 (public: F.interpolate)
 from ._losses import (  # noqa: F401 (public)
     _legacy_reduction,  # noqa: F401 (nn.modules.loss uses it)

@@ -146,7 +146,9 @@ class RNNBase(Module):
     def _check_input_dims(self, input):
         if input.dim() not in (2, 3):
             name = "RNN" if self.mode.startswith("RNN") else self.mode
-            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D instead")
+            tensor = " tensor" if name == "RNN" else ""  # torch's RNN says so, GRU/LSTM do not
+            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D{tensor} "
+                             "instead")
 
     def _unbatched_hidden(self, hx):
         if hx is None:

@@ -63,6 +63,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if dead is not None:
         weights = weights.masked_fill(dead, 0.0)
     if dropout_p > 0.0:  # as torch: dropout whenever asked, training or not
+        if dropout_p > 1.0:  # torch's dropout message, as the RuntimeError of its kernel
+            raise RuntimeError(f"dropout probability has to be between 0 and 1, but got "
+                               f"{dropout_p}")
         weights = F.dropout(weights, dropout_p)
     return weights.matmul(value)
 

@@ -1,5 +1,7 @@
-"""torch.nn.utils: gradient clipping, parameters to and from one vector."""
+"""torch.nn.utils: gradient clipping, parameters to and from one vector; rnn (padded and
+packed sequences) as a submodule."""
 
+from . import rnn
 from .clip_grad import (
     clip_grad_norm,
     clip_grad_norm_,

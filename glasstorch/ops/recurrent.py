@@ -20,6 +20,7 @@ reverse (backpropagation through time) and leaves the gradients of W_hh and b_hh
 and one sum over all steps at the end.
 """
 
+from .. import threads
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from .linalg import product
@@ -88,28 +89,32 @@ class Recurrence(Function):
         hidden = w_hh.shape[1]  # the size of h: hidden_size, or proj_size
         lstm = mode == "LSTM"
         states = xp.zeros((steps, n, hidden + (c0.shape[1] if lstm else 0)), dtype=x_proj.dtype)
-        h_prev = xp.empty((steps, n, hidden), dtype=x_proj.dtype)  # h entering each step
-        saved = {}  # per mode: what the backward step needs, one array over all steps
+        saved = _arrays_for_backward(xp, mode, x_proj, hidden, c0, w_hr)
         h, c = h0, c0
-        for t in _order(steps, reverse):
-            b = n if batch_sizes is None else int(batch_sizes[t])
-            h_prev[t, :b] = h[:b]
-            h_proj = product(xp, h[:b], w_hh.T)
-            if b_hh is not None:
-                h_proj += b_hh
-            if mode == "GRU":
-                h_new = _gru_step(xp, x_proj[t, :b], h_proj, h[:b], saved, t, steps, n)
-            elif lstm:
-                h_new, c_new = _lstm_step(xp, x_proj[t, :b], h_proj, c[:b], w_hr, saved, t,
-                                          steps, n)
-                c = c_new if b == n else _update_rows(c, c_new)
-                states[t, :b, hidden:] = c_new
-            else:
-                h_new = _rnn_step(xp, x_proj[t, :b] + h_proj, mode)
-            h = h_new if b == n else _update_rows(h, h_new)
-            states[t, :b, :hidden] = h_new
+        w_hh_t = xp.ascontiguousarray(w_hh.T)  # a contiguous operand: faster products
+        w_hr_t = None if w_hr is None else xp.ascontiguousarray(w_hr.T)
+        scale = _lstm_gate_scale(xp, c0.shape[1], x_proj.dtype) if lstm else None
+        with threads.blas_on_all_threads():
+            for t in _order(steps, reverse):
+                b = n if batch_sizes is None else int(batch_sizes[t])
+                saved["h_prev"][t, :b] = h[:b]
+                gates = xp.matmul(h[:b], w_hh_t)  # h W_hh^T: then the cell's equations
+                if b_hh is not None:
+                    gates += b_hh
+                if mode == "GRU":
+                    h_new = _gru_step(xp, x_proj[t, :b], gates, h[:b], saved, t)
+                elif lstm:
+                    gates += x_proj[t, :b]
+                    h_new, c_new = _lstm_step(xp, gates, c[:b], w_hr_t, saved, t, scale)
+                    c = c_new if b == n else _update_rows(c, c_new)
+                    states[t, :b, hidden:] = c_new
+                else:
+                    gates += x_proj[t, :b]
+                    h_new = _rnn_step(xp, gates, mode)
+                h = h_new if b == n else _update_rows(h, h_new)
+                states[t, :b, :hidden] = h_new
         ctx.mode, ctx.reverse, ctx.batch_sizes = mode, reverse, batch_sizes
-        ctx.arrays = h_prev, saved, states
+        ctx.arrays = saved, states
         ctx.save_for_backward(x_proj, h0, c0, w_hh, b_hh, w_hr)
         return states
 
@@ -118,9 +123,9 @@ class Recurrence(Function):
         x_proj, h0, c0, w_hh, b_hh, w_hr = ctx.saved_tensors
         if grad_mode.is_grad_enabled():  # create_graph: the loop again in Tensor ops
             return _backward_in_tensor_ops(ctx, grad, x_proj, h0, c0, w_hh, b_hh, w_hr)
-        h_prev, saved, states = ctx.arrays
+        saved, states = ctx.arrays
         grads = _backward_through_time(
-            ctx.xp, ctx.mode, ctx.reverse, ctx.batch_sizes, grad._data, h_prev, saved, states,
+            ctx.xp, ctx.mode, ctx.reverse, ctx.batch_sizes, grad._data, saved, states,
             w_hh._data, None if w_hr is None else w_hr._data, h0._data.shape[1],
             b_hh is not None)
         wrap = type(grad)._wrap
@@ -140,58 +145,82 @@ def _update_rows(state, new_rows):
     return state
 
 
-def _sigmoid(xp, x):
-    y = xp.negative(x)
-    xp.exp(y, out=y)
-    y += 1
-    return xp.reciprocal(y, out=y)
+def _sigmoid(xp, x, out):
+    """1 / (1 + exp(-x)) into out."""
+    xp.negative(x, out=out)
+    xp.exp(out, out=out)
+    out += 1
+    return xp.reciprocal(out, out=out)
 
 
-def _saved(xp, saved, name, t, steps, n, rows):
-    """saved[name][t, :len(rows)] = rows, the array over all steps made on first use."""
-    if name not in saved:
-        saved[name] = xp.zeros((steps, n) + rows.shape[1:], dtype=rows.dtype)
-    saved[name][t, :len(rows)] = rows
+def _arrays_for_backward(xp, mode, x_proj, hidden, c0, w_hr):
+    """What the backward steps need, one array over all steps each (rows of packed
+    sequences that skip a step stay zero): the state entering each step, and per mode the
+    gates after their activations and the values their derivatives use."""
+    steps, n, gate_size = x_proj.shape
+
+    def zeros(size):
+        return xp.zeros((steps, n, size), dtype=x_proj.dtype)
+
+    saved = {"h_prev": zeros(hidden)}
+    if mode == "LSTM":
+        cell = c0.shape[1]
+        saved.update(gates=zeros(gate_size), c_prev=zeros(cell), tanh_c=zeros(cell))
+        if w_hr is not None:
+            saved["h_full"] = zeros(cell)  # o ⊙ tanh(c') before the projection
+    elif mode == "GRU":
+        saved.update(gates=zeros(gate_size), h_n=zeros(hidden))
+    return saved
 
 
 def _rnn_step(xp, pre, mode):
     return xp.tanh(pre, out=pre) if mode == "RNN_TANH" else xp.maximum(pre, 0, out=pre)
 
 
-def _gru_step(xp, x_proj, h_proj, h, saved, t, steps, n):
-    size = h_proj.shape[1] // 3
-    rz = _sigmoid(xp, x_proj[:, :2 * size] + h_proj[:, :2 * size])
-    r, z = rz[:, :size], rz[:, size:]
+def _gru_step(xp, x_proj, h_proj, h, saved, t):
+    """h' from x W_ih^T + b_ih and h W_hh^T + b_hh (b rows each)."""
+    b, size = h.shape
+    acts = saved["gates"][t, :b]  # r, z, n
+    _sigmoid(xp, x_proj[:, :2 * size] + h_proj[:, :2 * size], out=acts[:, :2 * size])
+    r, z = acts[:, :size], acts[:, size:2 * size]
     h_n = h_proj[:, 2 * size:]
-    cand = xp.tanh(x_proj[:, 2 * size:] + r * h_n)
-    _saved(xp, saved, "gates", t, steps, n, xp.concatenate([rz, cand], axis=1))
-    _saved(xp, saved, "h_n", t, steps, n, h_n)
+    saved["h_n"][t, :b] = h_n
+    cand = acts[:, 2 * size:]
+    xp.tanh(x_proj[:, 2 * size:] + r * h_n, out=cand)
     return cand + z * (h - cand)  # (1 - z) n + z h
 
 
-def _lstm_step(xp, x_proj, h_proj, c, w_hr, saved, t, steps, n):
-    size = c.shape[1]
-    gates = h_proj
-    gates += x_proj
-    acts = xp.empty_like(gates)
-    acts[:, :2 * size] = _sigmoid(xp, gates[:, :2 * size])
-    acts[:, 2 * size:3 * size] = xp.tanh(gates[:, 2 * size:3 * size])
-    acts[:, 3 * size:] = _sigmoid(xp, gates[:, 3 * size:])
+def _lstm_gate_scale(xp, size, dtype):
+    """1/2 on the columns of the sigmoid gates (i, f, o), 1 on g's: with σ(x) = (1 + tanh(x/2))
+    / 2, the four gates' activations are tanh(s x) s + 1 - s, one tanh over all of them."""
+    scale = xp.full(4 * size, 0.5, dtype=dtype)
+    scale[2 * size:3 * size] = 1
+    return scale
+
+
+def _lstm_step(xp, gates, c, w_hr_t, saved, t, scale):
+    """(h', c') from the gates' pre-activations x W_ih^T + b_ih + h W_hh^T + b_hh."""
+    b, size = c.shape
+    acts = saved["gates"][t, :b]  # i, f, g, o
+    gates *= scale
+    xp.tanh(gates, out=acts)
+    acts *= scale
+    acts += 1 - scale
     i, f, g, o = (acts[:, k * size:(k + 1) * size] for k in range(4))
-    c_new = f * c + i * g
-    tanh_c = xp.tanh(c_new)
+    saved["c_prev"][t, :b] = c
+    c_new = f * c
+    c_new += i * g
+    tanh_c = saved["tanh_c"][t, :b]
+    xp.tanh(c_new, out=tanh_c)
     h_new = o * tanh_c
-    _saved(xp, saved, "gates", t, steps, n, acts)
-    _saved(xp, saved, "c_prev", t, steps, n, c)
-    _saved(xp, saved, "tanh_c", t, steps, n, tanh_c)
-    if w_hr is not None:
-        _saved(xp, saved, "h_full", t, steps, n, h_new)
-        h_new = product(xp, h_new, w_hr.T)
+    if w_hr_t is not None:
+        saved["h_full"][t, :b] = h_new
+        h_new = xp.matmul(h_new, w_hr_t)
     return h_new, c_new
 
 
-def _backward_through_time(xp, mode, reverse, batch_sizes, grad, h_prev, saved, states, w_hh,
-                           w_hr, hidden, has_bias):
+def _backward_through_time(xp, mode, reverse, batch_sizes, grad, saved, states, w_hh, w_hr,
+                           hidden, has_bias):
     """The gradients of Recurrence's inputs (x_proj, h0, c0, w_hh, b_hh, w_hr), on arrays."""
     steps, n = grad.shape[0], grad.shape[1]
     lstm, gru = mode == "LSTM", mode == "GRU"
@@ -201,25 +230,28 @@ def _backward_through_time(xp, mode, reverse, batch_sizes, grad, h_prev, saved, 
     grad_h_out = xp.zeros((steps, n, hidden), dtype=grad.dtype) if w_hr is not None else None
     dh = xp.zeros((n, hidden), dtype=grad.dtype)
     dc = xp.zeros((n, saved["c_prev"].shape[2]), dtype=grad.dtype) if lstm else None
-    for t in _order(steps, not reverse):
-        b = n if batch_sizes is None else int(batch_sizes[t])
-        dh_b = dh[:b] + grad[t, :b, :hidden]
-        if lstm:
-            if w_hr is not None:
-                grad_h_out[t, :b] = dh_b
-                dh_b = product(xp, dh_b, w_hr)
-            d_gates, dc[:b] = _lstm_step_grads(xp, dh_b, dc[:b] + grad[t, :b, hidden:],
-                                               saved, t, b)
-            grad_x_proj[t, :b] = d_gates
-        elif gru:
-            d_x, d_h, dh_direct = _gru_step_grads(xp, dh_b, h_prev[t, :b], saved, t, b)
-            grad_x_proj[t, :b], grad_h_proj[t, :b] = d_x, d_h
-        else:
-            h = states[t, :b]
-            grad_x_proj[t, :b] = dh_b * (1 - h * h) if mode == "RNN_TANH" else dh_b * (h > 0)
-        dh[:b] = product(xp, grad_h_proj[t, :b], w_hh)
-        if gru:
-            dh[:b] += dh_direct
+    h_prev = saved["h_prev"]
+    scale = _lstm_gate_scale(xp, dc.shape[1], grad.dtype) if lstm else None
+    with threads.blas_on_all_threads():
+        for t in _order(steps, not reverse):
+            b = n if batch_sizes is None else int(batch_sizes[t])
+            dh_b = dh[:b] + grad[t, :b, :hidden]
+            if lstm:
+                if w_hr is not None:
+                    grad_h_out[t, :b] = dh_b
+                    dh_b = xp.matmul(dh_b, w_hr)
+                dc[:b] = _lstm_step_grads(xp, dh_b, dc[:b] + grad[t, :b, hidden:], saved, t,
+                                          grad_x_proj[t, :b], scale)
+            elif gru:
+                dh_direct = _gru_step_grads(xp, dh_b, h_prev[t, :b], saved, t,
+                                            grad_x_proj[t, :b], grad_h_proj[t, :b])
+            else:
+                h = states[t, :b]
+                grad_x_proj[t, :b] = dh_b * (1 - h * h) if mode == "RNN_TANH" else dh_b * (h > 0)
+            dh[:b] = xp.matmul(grad_h_proj[t, :b], w_hh)
+            if gru:
+                dh[:b] += dh_direct
+    # the recurrent weights' gradients: sums over all steps, as single products
     rows = grad_h_proj.reshape(-1, grad_h_proj.shape[2])
     grad_w_hh = product(xp, rows.T, h_prev.reshape(-1, hidden))
     grad_b_hh = rows.sum(0) if has_bias else None
@@ -231,35 +263,38 @@ def _backward_through_time(xp, mode, reverse, batch_sizes, grad, h_prev, saved, 
     return grad_x_proj, dh, dc, grad_w_hh, grad_b_hh, grad_w_hr
 
 
-def _lstm_step_grads(xp, dh, dc, saved, t, b):
-    """Back through one LSTM step: the gates' pre-activation gradients and dc for step t-1."""
+def _lstm_step_grads(xp, dh, dc, saved, t, d_gates, scale):
+    """Back through one LSTM step: the gates' pre-activation gradients into d_gates; returns
+    dc for the step before."""
+    b, size = dh.shape[0], d_gates.shape[1] // 4
     acts = saved["gates"][t, :b]
-    size = dh.shape[1]
     i, f, g, o = (acts[:, k * size:(k + 1) * size] for k in range(4))
     tanh_c = saved["tanh_c"][t, :b]
     dc = dc + dh * o * (1 - tanh_c * tanh_c)
-    d_gates = xp.empty_like(acts)
-    d_gates[:, :size] = dc * g * i * (1 - i)
-    d_gates[:, size:2 * size] = dc * saved["c_prev"][t, :b] * f * (1 - f)
-    d_gates[:, 2 * size:3 * size] = dc * i * (1 - g * g)
-    d_gates[:, 3 * size:] = dh * tanh_c * o * (1 - o)
-    return d_gates, dc * f
+    # the gradients of the activations i, f, g, o ...
+    xp.multiply(dc, g, out=d_gates[:, :size])
+    xp.multiply(dc, saved["c_prev"][t, :b], out=d_gates[:, size:2 * size])
+    xp.multiply(dc, i, out=d_gates[:, 2 * size:3 * size])
+    xp.multiply(dh, tanh_c, out=d_gates[:, 3 * size:])
+    # ... times their derivatives: σ' = σ (1 - σ) and tanh' = (1 + g)(1 - g), in one pass
+    d_gates *= (1 - acts) * (acts + (2 * scale - 1))
+    return dc * f
 
 
-def _gru_step_grads(xp, dh, h, saved, t, b):
-    """Back through one GRU step: the gradients of x_proj and of h W_hh^T + b_hh, and the
-    part of dh for step t-1 that does not go through W_hh (z ⊙ dh)."""
+def _gru_step_grads(xp, dh, h, saved, t, d_x, d_h):
+    """Back through one GRU step: the gradients of x W_ih^T + b_ih into d_x and of
+    h W_hh^T + b_hh into d_h; returns the part of dh for the step before that does not go
+    through W_hh (z ⊙ dh)."""
+    b, size = dh.shape
     acts = saved["gates"][t, :b]
-    size = dh.shape[1]
     r, z, cand = acts[:, :size], acts[:, size:2 * size], acts[:, 2 * size:]
     d_cand = dh * (1 - z) * (1 - cand * cand)
-    d_x = xp.empty_like(acts)
     d_x[:, :size] = d_cand * saved["h_n"][t, :b] * r * (1 - r)
     d_x[:, size:2 * size] = dh * (h - cand) * z * (1 - z)
     d_x[:, 2 * size:] = d_cand
-    d_h = d_x.copy()
+    d_h[...] = d_x
     d_h[:, 2 * size:] *= r
-    return d_x, d_h, dh * z
+    return dh * z
 
 
 def _backward_in_tensor_ops(ctx, grad, x_proj, h0, c0, w_hh, b_hh, w_hr):

@@ -355,3 +355,43 @@ def test_cell_errors(name, x_shape, hidden_shapes):
 def test_repr_as_torch(name, args, kwargs):
     theirs, ours = _both(name, *args, **kwargs)
     assert repr(ours) == repr(theirs)
+
+
+# ---- packed sequences ----
+
+
+@pytest.mark.parametrize("name", ["RNN", "GRU", "LSTM"])
+@pytest.mark.parametrize("enforce_sorted, lengths", [(True, [5, 3, 3, 1]), (False, [2, 5, 1, 4])])
+@pytest.mark.parametrize("with_hidden", [False, True])
+def test_packed_sequences_as_torch(name, enforce_sorted, lengths, with_hidden):
+    torch.manual_seed(0)
+    theirs, ours = _pair(name, 3, 4, num_layers=2, bidirectional=True)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((5, 4, 3)).astype("float32")
+    hidden = _hidden(name, rng, 4, 4, 4) if with_hidden else None
+    t_x, o_x = _torch(x, True), _ours(x, True)
+    t_h = o_h = None
+    if hidden is not None:
+        t_h = tuple(_torch(h, True) for h in hidden) if name == "LSTM" else _torch(hidden, True)
+        o_h = tuple(_ours(h, True) for h in hidden) if name == "LSTM" else _ours(hidden, True)
+    t_packed = torch.nn.utils.rnn.pack_padded_sequence(t_x, lengths,
+                                                       enforce_sorted=enforce_sorted)
+    o_packed = glasstorch.nn.utils.rnn.pack_padded_sequence(o_x, lengths,
+                                                            enforce_sorted=enforce_sorted)
+    t_out, t_hidden = theirs(t_packed, t_h)
+    o_out, o_hidden = ours(o_packed, o_h)
+    assert isinstance(o_out, glasstorch.nn.utils.rnn.PackedSequence)
+    np.testing.assert_array_equal(o_out.batch_sizes.numpy(), t_out.batch_sizes.numpy())
+    t_padded, _ = torch.nn.utils.rnn.pad_packed_sequence(t_out)
+    o_padded, _ = glasstorch.nn.utils.rnn.pad_packed_sequence(o_out)
+    t_all, o_all = [t_padded] + _states(t_hidden), [o_padded] + _states(o_hidden)
+    for k, (t, o) in enumerate(zip(t_all, o_all)):
+        np.testing.assert_allclose(o.detach().numpy(), t.detach().numpy(), rtol=1e-5, atol=1e-6)
+    sum((o * (k + 1.5)).sum() for k, o in enumerate(o_all)).backward()
+    sum((t * (k + 1.5)).sum() for k, t in enumerate(t_all)).backward()
+    for t, o in zip([t_x] + _flatten([t_h]), [o_x] + _flatten([o_h])):
+        np.testing.assert_allclose(o.grad.numpy(), t.grad.numpy(), rtol=1e-5, atol=1e-6)
+    ours_params = dict(ours.named_parameters())
+    for n, p in theirs.named_parameters():
+        np.testing.assert_allclose(ours_params[n].grad.numpy(), p.grad.numpy(), rtol=1e-5,
+                                   atol=1e-6, err_msg=n)

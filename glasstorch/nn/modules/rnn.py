@@ -109,10 +109,8 @@ class RNNBase(Module):
         return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh"), get("weight_hr")
 
     def forward(self, input, hx=None):
-        try:  # TEMPORARY until nn.utils.rnn lands
-            from ..utils.rnn import PackedSequence
-        except ImportError:
-            PackedSequence = ()
+        from ..utils.rnn import PackedSequence  # here: nn.utils imports the layers' module
+
         packed = isinstance(input, PackedSequence)
         if packed:
             data, batch_sizes = _padded_from_packed(input)

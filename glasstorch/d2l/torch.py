@@ -593,6 +593,11 @@ from .text import (  # noqa: F401 (d2l-zh's chapter 8: text, vocabulary, RNN tra
     RNNModel, RNNModelScratch, SeqDataLoader, Vocab, count_corpus, grad_clipping,
     load_corpus_time_machine, load_data_time_machine, predict_ch8, read_time_machine,
     seq_data_iter_random, seq_data_iter_sequential, tokenize, train_ch8, train_epoch_ch8)
+from .attention import (  # noqa: E402, F401 (both editions' attention chapter)
+    AddNorm, AdditiveAttention, AttentionDecoder, DecoderBlock, DotProductAttention,
+    EncoderBlock, MultiHeadAttention, PositionalEncoding, PositionWiseFFN, TransformerDecoder,
+    TransformerDecoderBlock, TransformerEncoder, TransformerEncoderBlock, masked_softmax,
+    show_heatmaps, transpose_output, transpose_qkv)
 from .data_hub import use_stand_in_data  # noqa: E402, F401 (glasstorch's stand-ins for the texts)
 from .sequence import (  # noqa: E402, F401 (d2l-en's recurrent chapters)
     GRU, LSTM, RNN, RNNLM, RNNLMScratch, RNNScratch, StackedRNNScratch, TimeMachine, check_len,

@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+import standin_cupy
 
 import glasstorch
 from glasstorch import nn
@@ -343,3 +344,39 @@ def test_errors_like_torch(torch, call):
         call(torch, modules[0])
     with pytest.raises(type(expected.value), match="^" + re.escape(str(expected.value)) + "$"):
         call(glasstorch, modules[1])
+
+
+def _on(where, arrays, masks):
+    """A small Transformer (and a MultiheadAttention with its weights, and the encoder's
+    inference path) on `where`: outputs and gradients, on the host."""
+    glasstorch.manual_seed(0)
+    net = nn.Transformer(D, HEADS, 1, 1, FF, dropout=0.0, batch_first=True).to(where)
+    attention = nn.MultiheadAttention(D, HEADS, batch_first=True).to(where)
+    src, tgt = (glasstorch.tensor(a, device=where, requires_grad=True) for a in arrays)
+    masks = {k: glasstorch.tensor(v, device=where) for k, v in masks.items()}
+    output = net(src, tgt, **masks)
+    full = masks["src_key_padding_mask"].clone()
+    full[0] = True  # one sample with no key to attend to: sdpa's zero rows
+    attended = attention(src, src, src, key_padding_mask=full, attn_mask=masks["src_mask"],
+                         need_weights=False)[0]
+    weights = attention(src, src, src, attn_mask=masks["src_mask"])[1]
+    (output.sum() + attended.sum() + weights.sum()).backward()
+    with glasstorch.no_grad():
+        inference = net.eval().encoder(src, src_key_padding_mask=masks["src_key_padding_mask"])
+        bare = net.encoder(src, src_key_padding_mask=full)  # dead rows in need_weights=False
+    results = [output, attended, weights, src.grad, tgt.grad, inference, bare]
+    results += [p.grad for p in [*net.parameters(), *attention.parameters()]]
+    assert all(r.device.type == where for r in results)
+    return [r.detach().cpu().numpy() for r in results]
+
+
+def test_on_the_device_as_on_the_cpu():
+    """On the stand-in CuPy (tests/standin_cupy.py): no op strays to numpy, same numbers."""
+    arrays = [sequence(L, batch_first=True), sequence(T, batch_first=True)]
+    masks = {"src_mask": np.triu(np.ones((L, L), bool), 1), "tgt_mask": causal(T),
+             "src_key_padding_mask": padding(L)}
+    cpu = _on("cpu", arrays, masks)
+    with standin_cupy.installed():
+        device = _on("cuda", arrays, masks)
+    for ours, expected in zip(device, cpu):
+        np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-6)

@@ -10,6 +10,7 @@ import math
 import warnings
 
 from .. import creation, dtypes
+from .._tensor import Tensor
 from ..ops.linalg import _c_name
 from ..ops.movement import cat
 from ..ops.operands import broadcast_shapes
@@ -122,7 +123,7 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_
 def _none_or_dtype(input):
     if input is None:
         return None
-    if hasattr(input, "dtype") and hasattr(input, "_data"):
+    if isinstance(input, Tensor):
         return input.dtype
     raise RuntimeError("input to _none_or_dtype() must be None or torch.Tensor")
 

@@ -358,3 +358,11 @@ def test_exp_rounds_as_torch(torch):
     ours = glasstorch.exp(glasstorch.tensor(values)).numpy()
     assert (ours == torch.exp(torch.tensor(values)).numpy()).mean() > 0.98
     assert glasstorch.exp(glasstorch.tensor(values)).dtype == glasstorch.float32
+
+
+@pytest.mark.parametrize("name", ["cat", "concat", "concatenate", "stack"])
+def test_joining_takes_axis_as_an_alias_of_dim(name):
+    a, b = np.arange(6.0).reshape(2, 3), np.ones((2, 3))
+    ours = getattr(glasstorch, name)((glasstorch.tensor(a), glasstorch.tensor(b)), axis=1)
+    theirs = getattr(torch, name)((torch.tensor(a), torch.tensor(b)), axis=1)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

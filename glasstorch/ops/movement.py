@@ -165,7 +165,10 @@ def _shape_args(shape):
     return shape
 
 
-def cat(tensors, dim=0):
+def cat(tensors, dim=0, *, axis=None):
+    """torch.cat; `axis` is torch's numpy-style alias of dim (the books write both)."""
+    if axis is not None:
+        dim = axis
     tensors = list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
@@ -193,7 +196,9 @@ def cat(tensors, dim=0):
                             for t in tensors])
 
 
-def stack(tensors, dim=0):
+def stack(tensors, dim=0, *, axis=None):
+    if axis is not None:  # torch's numpy-style alias of dim
+        dim = axis
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")

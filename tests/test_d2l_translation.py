@@ -60,16 +60,16 @@ def zh_name(name):
 def test_read_and_preprocess(cache):
     text = d2l.read_data_nmt()
     assert text == ref_zh.read_data_nmt(os.path.join(cache, "fra-eng"))
-    assert text.startswith("Go.\tVa\u202f!\n")
+    assert text.startswith("Go.\tBouge\u202f!\nGo.\tEn route\u202f!\nGo.\tVa\u202f!\n")
     processed = d2l.preprocess_nmt(text)
     assert processed == ref_zh.preprocess_nmt(text)
-    assert processed.startswith("go .\tva !\nhi .\tsalut !\n")
+    assert processed.startswith("go .\tbouge !\ngo .\ten route !\ngo .\tva !\n")
     for num_examples in (None, 10, 600):
         source, target = d2l.tokenize_nmt(processed, num_examples)
         assert (source, target) == ref_zh.tokenize_nmt(processed, num_examples)
-    assert len(source) == 601 and source[0] == ["go", "."] and target[0] == ["va", "!"]
+    assert len(source) == 601 and source[0] == ["go", "."] and target[0] == ["bouge", "!"]
     all_source, _ = d2l.tokenize_nmt(processed)
-    assert len(all_source) == 2403  # the stand-in's sentence pairs
+    assert len(all_source) == 2441  # the stand-in's sentence pairs
 
 
 def test_truncate_pad_and_build_array(cache):

@@ -23,6 +23,16 @@ PHRASES = [
     ("I'm OK.", "Je vais bien."), ("Hello!", "Bonjour !"), ("Goodbye!", "Au revoir !"),
     ("Who knows?", "Qui sait ?"), ("Listen.", "Écoute."), ("Be quiet.", "Tais-toi."),
     ("Get up.", "Lève-toi."), ("Hurry up.", "Dépêche-toi."), ("I know.", "Je sais."),
+    # more than one translation of a sentence, as fra.txt has
+    ("Hi.", "Salut."), ("Go.", "Bouge !"), ("Go.", "En route !"), ("Run!", "Courez !"),
+    ("Wait!", "Attendez !"), ("Stop!", "Arrêtez !"), ("Help!", "Au secours !"),
+    ("Hello!", "Salut !"), ("Listen.", "Écoutez."), ("Come in.", "Entrez."),
+    ("Get up.", "Levez-vous."), ("Sit down.", "Asseyez-vous."), ("Be quiet.", "Taisez-vous."),
+    ("Hurry up.", "Dépêchez-vous."), ("Thanks.", "Merci !"),
+    ("I won.", "J'ai gagné."), ("I lost.", "J'ai perdu."), ("We lost.", "Nous avons perdu."),
+    ("They won.", "Ils ont gagné."), ("They lost.", "Ils ont perdu."),
+    ("I'm home.", "Je suis chez moi."), ("He's home.", "Il est chez lui."),
+    ("She's home.", "Elle est chez elle."), ("We're home.", "Nous sommes chez nous."),
 ]
 
 # English subject, French subject, person index (0-5: je, tu, il/elle, nous, vous, ils/elles),
@@ -92,6 +102,7 @@ ADJECTIVES = [
     ("sick", "malade", "malade", "malades", "malades"),
     ("tall", "grand", "grande", "grands", "grandes"),
     ("late", "en retard", "en retard", "en retard", "en retard"),
+    ("calm", "calme", "calme", "calmes", "calmes"),
 ]
 BE = (("I'm", "You're", "He's", "She's", "We're", "They're", "They're"),
       ("suis", "es", "est", "est", "sommes", "sont", "sont"))

@@ -651,3 +651,31 @@ def test_section_training_d2l_zh(tmp_path, monkeypatch, section, figures_saved):
     assert batches >= 5 and np.mean(losses[-batches:]) < 0.5 * losses[0], losses
     assert len(translations(stdout)) == 4
     assert figures(stdout) == [f"show_heatmaps_{i}.png" for i in range(1, figures_saved + 1)]
+
+
+# ---- on a GPU ----
+
+
+@pytest.mark.parametrize("edition", ["en", "zh"])
+def test_transformer_on_the_device_as_on_the_cpu(edition):
+    """The Transformer encoder-decoder on device 'cuda' of the stand-in CuPy (arrays that refuse
+    any implicit trip to the host, tests/standin_cupy.py): the same outputs, attention weights
+    and gradients as on the CPU (masked_softmax's mask and the positional encoding are made on
+    the input's device)."""
+    import standin_cupy
+
+    X, Y, valid_lens = RNG.integers(0, 20, (3, 6)), RNG.integers(0, 20, (3, 5)), [2, 6, 4]
+    results = []
+    for device in ("cpu", "cuda"):
+        glasstorch.manual_seed(0)
+        with standin_cupy.installed():
+            model, _ = transformers(edition)
+            model.to(device)
+            inputs = [glasstorch.tensor(a, device=device) for a in (X, valid_lens, Y)]
+            output, enc_weights, dec_weights = encode_decode(model.train(), *inputs)
+            output.sum().backward()
+            assert output.device.type == device
+            results.append([t.detach().cpu().numpy() for t in tensors(
+                (output, enc_weights, dec_weights, [p.grad for p in model.parameters()]))])
+    for cpu, cuda in zip(*results):
+        np.testing.assert_allclose(cuda, cpu, atol=1e-5, rtol=1e-4)

@@ -3,7 +3,9 @@ vocabulary and minibatch iterators, the RNN from scratch and its training loop, 
 
 Each is the book's own code with glasstorch in place of PyTorch. The time machine text is
 not shipped: `read_time_machine` reads `timemachine.txt` from the book's cache folder
-(`../data`), and says where to get it when it is not there.
+(`../data`), and says where to get it when it is not there; `d2l.use_stand_in_data()` puts the
+public-domain stand-in glasstorch ships there instead (data/README.md). `Vocab` serves both
+editions (d2l-en's numbering with `order="sorted"`).
 """
 
 import collections

@@ -483,20 +483,16 @@ from attention_reference_zh import (
 """,
 }
 
-# glasstorch's limits that the book's code meets, each worked around by the smallest change:
-# - an in-place write into a view of a tensor that requires grad: the sections' own
-#   masked_softmax writes the mask into X.reshape(...) of the scores (in d2l-zh through
-#   d2l.sequence_mask); a copy of the reshaped scores is masked instead (same values and
-#   gradients)
-# - torch.cat(..., axis=1), the numpy spelling torch also takes (d2l-zh's DecoderBlock)
+# A glasstorch limit that the book's code meets, worked around by the smallest change: an
+# in-place write into a view of a tensor that requires grad. The sections' own masked_softmax
+# writes the mask into X.reshape(...) of the scores (in d2l-zh through d2l.sequence_mask); a
+# copy of the reshaped scores is masked instead (the same values and gradients)
 IN_PLACE_ON_VIEW = {
     "en": {"X = _sequence_mask(X.reshape(-1, shape[-1]), valid_lens, value=-1e6)":
            "X = _sequence_mask(X.reshape(-1, shape[-1]).clone(), valid_lens, value=-1e6)"},
     "zh": {"X = d2l.sequence_mask(X.reshape(-1, shape[-1]), valid_lens,":
            "X = d2l.sequence_mask(X.reshape(-1, shape[-1]).clone(), valid_lens,"},
 }
-CAT_AXIS = {"key_values = torch.cat((state[2][self.i], X), axis=1)":
-            "key_values = torch.cat((state[2][self.i], X), dim=1)"}
 
 STAND_IN_DATA = """
 import glasstorch.d2l as _d2l
@@ -619,7 +615,7 @@ SHORTER_ZH = {  # d2l-zh trains 250 and 200 epochs: 5
     "bahdanau-attention": {"lr, num_epochs, device = 0.005, 250, d2l.try_gpu()":
                            "lr, num_epochs, device = 0.005, 5, d2l.try_gpu()"},
     "transformer": {"lr, num_epochs, device = 0.005, 200, d2l.try_gpu()":
-                    "lr, num_epochs, device = 0.005, 5, d2l.try_gpu()", **CAT_AXIS},
+                    "lr, num_epochs, device = 0.005, 5, d2l.try_gpu()"},
 }
 
 

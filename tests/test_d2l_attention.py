@@ -423,6 +423,15 @@ def test_transformer_decoder_predicting_step_by_step(edition):
             close(w, w_t)
 
 
+def test_attention_decoder_is_the_books_interface():
+    decoder = d2l.AttentionDecoder()
+    assert isinstance(decoder, d2l.Decoder) and isinstance(decoder, glasstorch.nn.Module)
+    with pytest.raises(NotImplementedError):
+        decoder.attention_weights
+    with pytest.raises(NotImplementedError):
+        decoder.init_state(None)
+
+
 def section_class(edition, section, name, *before):
     """The class `name` as the book's section defines it (tests/books/<edition>/...), run on
     glasstorch: the section's own code, not a copy of it (after the section's classes

@@ -177,10 +177,10 @@ def test_en_encoder_decoder(tmp_path):
 
 
 def test_en_seq2seq(tmp_path):
-    edits = {  # 15 epochs of a smaller model (the book: 30 epochs, 256 units)
+    edits = {  # 10 epochs of a smaller model (the book: 30 epochs, 256 units)
         "embed_size, num_hiddens, num_layers, dropout = 256, 256, 2, 0.2":
             "embed_size, num_hiddens, num_layers, dropout = 32, 32, 2, 0.2",
-        "max_epochs=30": "max_epochs=15"}
+        "max_epochs=30": "max_epochs=10"}
     stdout, reported = run(tmp_path, "en", "recurrent-modern/seq2seq", edits, BOARD,
                            notebook=True)
     translations = [line for line in printed(stdout) if " => " in line]
@@ -243,10 +243,10 @@ def test_zh_encoder_decoder(tmp_path):
 
 def test_zh_seq2seq(tmp_path):
     edits = {"lr, num_epochs, device = 0.005, 300, d2l.try_gpu()":  # the book: 300 epochs
-             "lr, num_epochs, device = 0.005, 30, d2l.try_gpu()"}
+             "lr, num_epochs, device = 0.005, 15, d2l.try_gpu()"}
     stdout, reported = run(tmp_path, "zh", "recurrent-modern/seq2seq", edits, notebook=True)
     loss_line = [line for line in printed(stdout) if line.startswith("loss ")][0]
-    assert numbers(loss_line)[0] < 0.2  # the book: 0.019 after 300 epochs
+    assert numbers(loss_line)[0] < 0.2  # 0.096 here; the book: 0.019 after 300 epochs
     translations = [line for line in printed(stdout) if " => " in line]
     assert len(translations) == 4 and translations[0].startswith("go . => ")
     shown = list(reported.values())

@@ -51,7 +51,8 @@ VERBS = {
     "eat": (("eat", "eats"), ("mange", "manges", "mange", "mangeons", "mangez", "mangent")),
     "drink": (("drink", "drinks"), ("bois", "bois", "boit", "buvons", "buvez", "boivent")),
     "read": (("read", "reads"), ("lis", "lis", "lit", "lisons", "lisez", "lisent")),
-    "buy": (("buy", "buys"), ("achète", "achètes", "achète", "achetons", "achetez", "achètent")),
+    "buy": (("buy", "buys"), ("achète", "achètes", "achète", "achetons", "achetez",
+                              "achètent")),
     "find": (("find", "finds"), ("trouve", "trouves", "trouve", "trouvons", "trouvez",
                                  "trouvent")),
 }

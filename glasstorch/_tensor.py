@@ -16,6 +16,7 @@ from .ops.linalg import LinalgMethods
 from .ops.movement import MovementMethods
 from .ops.nn_ops import NnMethods
 from .ops.reduce import ReduceMethods
+from .ops import views
 from .ops.scatter import ScatterMethods
 
 _NON_LEAF_GRAD_WARNING = (
@@ -58,6 +59,7 @@ class Tensor(ArithmeticMethods, ElementwiseMethods, CompareMethods, ReduceMethod
         "grad_fn",  # the Node that made this tensor, None for leaves
         "_output_nr",  # which output of grad_fn this tensor is
         "_version",  # [count] of in-place changes; views share the list with their base
+        "_base",  # for a view, the tensor whose memory it shares (never itself a view)
         "_accumulator",  # a leaf's AccumulateGrad node, made on first use
         "_retains_grad",
         "__weakref__",
@@ -90,6 +92,7 @@ class Tensor(ArithmeticMethods, ElementwiseMethods, CompareMethods, ReduceMethod
         t.grad_fn = None
         t._output_nr = 0
         t._version = [0]
+        t._base = None
         t._accumulator = None
         t._retains_grad = False
         return t
@@ -265,6 +268,9 @@ class Tensor(ArithmeticMethods, ElementwiseMethods, CompareMethods, ReduceMethod
         self._check_inplace()
         original = Tensor._wrap(self._data.copy())
         original.grad_fn, original._output_nr = self.grad_fn, self._output_nr
+        # the count so far (a view's node checks it), in a list of its own: the write that
+        # follows changes this tensor, not the copy
+        original._version = [self._version[0]]
         original._requires_grad = self._requires_grad
         return original
 
@@ -275,14 +281,6 @@ class Tensor(ArithmeticMethods, ElementwiseMethods, CompareMethods, ReduceMethod
         takes it over as its grad_fn, as torch's in-place ops do.
         """
         self._check_inplace()
-        if result.grad_fn is not None and self.grad_fn is not None and self.grad_fn._is_view:
-            if type(self.grad_fn._edges[0][0]) is function.AccumulateGrad:
-                raise RuntimeError("a view of a leaf Variable that requires grad is being used "
-                                   "in an in-place operation.")
-            raise RuntimeError(  # torch rebases the base's history here; we cannot yet
-                "glasstorch does not yet support in-place operations that require grad on a "
-                "view (a slice, view, transpose, ...): its base would get a wrong gradient. Use "
-                "an out-of-place operation or write through the base (base[idx] = value).")
         if result._data.shape != self._data.shape:
             raise RuntimeError(
                 f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
@@ -291,12 +289,34 @@ class Tensor(ArithmeticMethods, ElementwiseMethods, CompareMethods, ReduceMethod
             raise RuntimeError(
                 f"result type {dtypes.scalar_type_name(result._data.dtype)} can't be cast to the "
                 f"desired output type {dtypes.scalar_type_name(self._data.dtype)}")
+        if self._base is not None and result.grad_fn is not None:
+            return self._write_through_view(result)
         self._xp.copyto(self._data, result._data, casting="unsafe")
         self._version[0] += 1
         if result.grad_fn is not None:
             self.grad_fn = result.grad_fn
             self._output_nr = result._output_nr
             self._requires_grad = True
+        return self
+
+    def _write_through_view(self, result):
+        """_inplace for a view: the write changes the base too, and so does its history
+        (see ops/views.py); the view becomes the written region of the base's new value."""
+        base = self._base
+        if base._requires_grad and base.grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
+                               "an in-place operation.")
+        region = views.region_of(base._data, self._data)
+        if region is None:
+            raise RuntimeError(
+                "glasstorch cannot record an in-place operation that requires grad on a view "
+                "of a tensor whose memory is not contiguous; call .contiguous() on the base "
+                "before taking the view, or use an out-of-place operation.")
+        new_base = views.ReplaceRegion.apply(base, result, region)  # writes the memory
+        base.grad_fn, base._output_nr, base._requires_grad = new_base.grad_fn, 0, True
+        self._version[0] += 1
+        view = views.RegionView.apply(base, region)
+        self.grad_fn, self._output_nr, self._requires_grad = view.grad_fn, 0, True
         return self
 
     def fill_(self, value):
@@ -506,6 +526,7 @@ def _init(t, array):
     t.grad_fn = None
     t._output_nr = 0
     t._version = [0]
+    t._base = None
     t._accumulator = None
     t._retains_grad = False
 

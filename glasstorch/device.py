@@ -122,6 +122,13 @@ def fused(function):
     return run
 
 
+def address(x):
+    """The memory address of the array's first element (numpy or CuPy)."""
+    if _cupy is not None and isinstance(x, _cupy.ndarray):
+        return x.data.ptr
+    return x.__array_interface__["data"][0]
+
+
 def device_of(x):
     if _cupy is not None and isinstance(x, _cupy.ndarray):
         return device("cuda", x.device.id)

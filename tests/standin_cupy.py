@@ -117,6 +117,10 @@ class ndarray:
     def device(self):
         return _Device(0)
 
+    @property
+    def data(self):  # CuPy's MemoryPointer, as far as its address
+        return types.SimpleNamespace(ptr=self._array.__array_interface__["data"][0])
+
     # attributes and methods of the array, on the device
     def __getattr__(self, name):
         if name.startswith("__"):  # __array_interface__, __array_struct__, ...: no way around

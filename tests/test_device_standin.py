@@ -204,6 +204,14 @@ def _same_on_both(fn, *arrays, seed=0):
 
 
 F = glasstorch.nn.functional
+def _write_into_a_view(x):
+    """The books' masked_softmax: -1e6 written into a reshaped view of x * 2 (ops/views.py)."""
+    y = x * 2
+    rows = y.reshape(-1, y.shape[-1])
+    rows[:, 2:] = -1e6
+    return F.softmax(y, -1)
+
+
 NN_CASES = {
     "conv2d, groups and stride": (lambda x, w: F.conv2d(x, w, stride=2, padding=1, groups=2),
                                   [(2, 4, 8, 8), (6, 2, 3, 3)]),
@@ -237,6 +245,7 @@ NN_CASES = {
     "rnn relu, batch_first": (lambda x: glasstorch.nn.RNN(
         3, 4, nonlinearity="relu", batch_first=True).to(x.device)(x)[0], [(2, 5, 3)]),
     "lstm cell": (lambda x: glasstorch.nn.LSTMCell(3, 4).to(x.device)(x)[1], [(2, 3)]),
+    "in-place write into a view": (_write_into_a_view, [(2, 3, 4)]),
 }
 
 

@@ -260,6 +260,7 @@ class Function(FunctionCtx, Node):
         out = Tensor._wrap(y)
         if cls._is_view:
             out._version = args[0]._version
+            out._base = args[0] if args[0]._base is None else args[0]._base
             ctx._view_version = out._version[0]
         if record:
             ctx._edges = edges

@@ -12,7 +12,8 @@ import standin_cupy
 
 import glasstorch
 from glasstorch import nn
-from glasstorch.autograd import gradcheck
+from glasstorch.autograd import gradcheck, gradgradcheck
+from glasstorch.nn import functional as F
 
 D, HEADS, FF, L, T, N = 8, 2, 16, 5, 4, 3  # d_model, heads, feed-forward, src/tgt length, batch
 
@@ -328,6 +329,38 @@ def test_gradcheck_float64():
     mask = glasstorch.tensor(causal(3).astype("float64"))
     assert gradcheck(lambda x: layer(x, src_mask=mask), (src,))
     assert gradcheck(lambda y, m: decoder(y, m, tgt_mask=mask[:2, :2]), (tgt, src))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_layer_norm_is_one_fused_node_like_torch(torch, threads):
+    """F.layer_norm, the layers' hot path, as one primitive (ops/norm.py's LayerNorm): torch's
+    node name, values and gradients, rows split across the thread pool (33 x 64 rows of 256:
+    over threads.MIN_ITEMS) or not."""
+    x, w, b, u = floats(33, 64, 256) * 3 + 1, floats(256), floats(256), floats(33, 64, 256)
+    saved = glasstorch.get_num_threads()
+    glasstorch.set_num_threads(threads)
+    try:
+        results = []
+        for lib in (glasstorch, torch):
+            tensors = [lib.tensor(a, requires_grad=True) for a in (x, w, b)]
+            y = lib.nn.functional.layer_norm(tensors[0], (256,), tensors[1], tensors[2])
+            (y * lib.tensor(u)).sum().backward()
+            results.append((y, y.grad_fn.name(), *(t.grad for t in tensors)))
+    finally:
+        glasstorch.set_num_threads(saved)
+    (y, name, *grads), (ty, tname, *tgrads) = results
+    assert name == tname == "NativeLayerNormBackward0"
+    assert_close(y, ty, "output")
+    for what, grad, tgrad in zip(("input", "weight", "bias"), grads, tgrads):
+        assert_close(grad, tgrad, f"gradient of {what}", atol=1e-4, rtol=1e-5)  # sums of 2112
+
+
+def test_layer_norm_second_derivatives():
+    x = glasstorch.tensor(floats(3, 4, 5, dtype="float64"), requires_grad=True)
+    w = glasstorch.tensor(floats(4, 5, dtype="float64"), requires_grad=True)
+    b = glasstorch.tensor(floats(4, 5, dtype="float64"), requires_grad=True)
+    assert gradgradcheck(lambda x, w, b: F.layer_norm(x, (4, 5), w, b), (x, w, b))
+    assert gradgradcheck(lambda x, w: F.layer_norm(x, (5,), w[0]), (x, w))
 
 
 @pytest.mark.parametrize("call", [

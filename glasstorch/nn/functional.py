@@ -20,7 +20,7 @@ from ..ops.embedding import check_indices as _check_embedding_indices
 from ..ops.embedding import embedding as _embedding
 from ..ops.linalg import _c_name as _c_type
 from ..ops.linalg import addmm
-from ..ops.norm import BatchNorm, batch_norm_eval, normalize_last
+from ..ops.norm import BatchNorm, LayerNorm, batch_norm_eval, normalize_last
 from ._attention import (  # noqa: F401 (public; the masks' helpers for nn.modules)
     _canonical_mask,
     _none_or_dtype,
@@ -569,7 +569,11 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
         raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input "
                            f"with shape [*, {', '.join(map(str, normalized_shape))}], but got "
                            f"input of size{list(input.shape)}")
-    result = normalize_last(input, tuple(range(-n, 0)), eps)
+    affine = [t for t in (weight, bias) if t is not None]
+    if input.is_floating_point() and all(
+            t.dtype == input.dtype and t.shape == normalized_shape for t in affine):
+        return LayerNorm.apply(input, weight, bias, n, eps)  # one fused node, as torch's
+    result = normalize_last(input, tuple(range(-n, 0)), eps)  # mixed dtypes or shapes
     if weight is not None:
         result = result * weight
     return result if bias is None else result + bias

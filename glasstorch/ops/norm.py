@@ -6,6 +6,8 @@ as one primitive its forward keeps two (the output and x_hat) and its backward i
 textbook closed form, written in Tensor ops so that double backward works.
 """
 
+import math
+
 from .. import threads
 from ..autograd import function, grad_mode
 from ..autograd.function import Function
@@ -202,6 +204,112 @@ def batch_norm_eval(x, running_mean, running_var, weight, bias, eps):
         return ChannelAffine.apply(x, scale, shift)
     shape = _channel_shape(x.ndim, x.shape[1])  # mixed dtypes: promoted by the Tensor ops
     return x * scale.reshape(shape) + shift.reshape(shape)
+
+
+class LayerNorm(Function):
+    """y = (x - mean) / sqrt(var + eps) * weight + bias, statistics per row: over the last
+    `dims` dims of x (biased variance). weight and bias (or None) have those dims' shape.
+
+    The Transformer's hot path (two per encoder layer): one node, as torch's, instead of the
+    ten of a composite. Forward and backward each make one pass per row, the rows split across
+    the thread pool; the node keeps x and each row's mean and 1 / std, and backward recomputes
+    x_hat, as BatchNorm does.
+    """
+
+    _primitive = True
+
+    def name(self):
+        return "NativeLayerNormBackward0"  # torch's node name
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, dims, eps):
+        xp = ctx.xp
+        width = math.prod(x.shape[x.ndim - dims:])
+        rows = x.reshape(-1, width)  # (R, D): one row per normalised slice
+        mean = xp.empty((rows.shape[0], 1), dtype=x.dtype)
+        inv_std = xp.empty((rows.shape[0], 1), dtype=x.dtype)
+        y = xp.empty(rows.shape, dtype=x.dtype)
+        w = None if weight is None else weight.reshape(-1)
+        b = None if bias is None else bias.reshape(-1)
+
+        def normalize(start, stop):  # rows start..stop-1
+            r = slice(start, stop)
+            mean[r] = rows[r].mean(axis=1, keepdims=True)
+            centred = xp.subtract(rows[r], mean[r], out=y[r])
+            var = xp.einsum("rd,rd->r", centred, centred)[:, None] / width
+            inv_std[r] = 1 / xp.sqrt(var + eps)
+            centred *= inv_std[r]
+            if w is not None:
+                centred *= w
+            if b is not None:
+                centred += b
+
+        threads.parallel(rows.shape[0], normalize, x.size, on=x)
+        ctx.dims, ctx.eps = dims, eps
+        ctx.save_for_backward(x, weight, mean, inv_std)
+        return y.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight, mean, inv_std = ctx.saved_tensors
+        if not grad_mode.is_grad_enabled():
+            return _layer_norm_grads(grad, x, weight, mean, inv_std, ctx.dims,
+                                     ctx.needs_input_grad)
+        # create_graph: the gradients as Tensor ops of x, for the second derivative
+        dims = tuple(range(-ctx.dims, 0))
+        lead = tuple(range(x.ndim - ctx.dims))
+        centred = x - x.mean(dims, keepdim=True)
+        inv_std = ((centred * centred).mean(dims, keepdim=True) + ctx.eps).rsqrt()
+        x_hat = centred * inv_std
+        grad_x = None
+        if ctx.needs_input_grad[0]:
+            # dx = inv_std (g - mean(g) - x_hat mean(g x_hat)), means over the row
+            g = grad if weight is None else grad * weight
+            grad_x = inv_std * (g - g.mean(dims, keepdim=True)
+                                - x_hat * (g * x_hat).mean(dims, keepdim=True))
+        return (grad_x,
+                (grad * x_hat).sum(lead) if ctx.needs_input_grad[1] else None,
+                grad.sum(lead) if ctx.needs_input_grad[2] else None,
+                None, None)
+
+
+def _layer_norm_grads(grad, x, weight, mean, inv_std, dims, needs_input_grad):
+    """LayerNorm's backward when no graph is built: the formulas of the create_graph branch
+    on the arrays, one pass per row across the thread pool."""
+    xp = array_module(grad._data)
+    width = math.prod(grad.shape[grad.ndim - dims:])
+    g, x = grad._data.reshape(-1, width), x._data.reshape(-1, width)
+    mean, inv_std = mean._data, inv_std._data
+    w = None if weight is None else weight._data.reshape(-1)
+    need_x, need_weight, need_bias = needs_input_grad[:3]
+    grad_x = xp.empty(g.shape, dtype=g.dtype) if need_x else None
+    weight_sums, bias_sums = [], []  # each part's sums over its rows, added up after
+
+    def row_grads(start, stop):
+        r = slice(start, stop)
+        x_hat = (x[r] - mean[r]) * inv_std[r]
+        if need_weight:
+            weight_sums.append(xp.einsum("rd,rd->d", g[r], x_hat))
+        if need_bias:
+            bias_sums.append(g[r].sum(axis=0))
+        if grad_x is None:
+            return
+        gw = g[r] if w is None else g[r] * w
+        # dx = inv_std (gw - mean(gw) - x_hat mean(gw x_hat))
+        a = xp.einsum("rd,rd->r", gw, x_hat)[:, None] / width
+        b = gw.mean(axis=1, keepdims=True)
+        x_hat *= a
+        x_hat += b
+        out = xp.subtract(gw, x_hat, out=grad_x[r])
+        out *= inv_std[r]
+
+    threads.parallel(g.shape[0], row_grads, g.size, on=g)
+    wrap = function.Tensor._wrap
+    shape = grad.shape[grad.ndim - dims:]
+    return (None if grad_x is None else wrap(grad_x.reshape(grad.shape)),
+            wrap(sum(weight_sums).reshape(shape)) if need_weight else None,
+            wrap(sum(bias_sums).reshape(shape)) if need_bias else None,
+            None, None)
 
 
 def normalize_last(x, dims, eps):

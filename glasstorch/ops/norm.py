@@ -1,4 +1,4 @@
-"""Normalisation: the fused BatchNorm primitive; layer and group normalisation.
+"""Normalisation: the fused BatchNorm and LayerNorm primitives; group normalisation.
 
 BatchNorm is on the hot path of every modern CNN (LeNet-BN, ResNet, DenseNet). As a
 composite it would record about ten nodes and keep as many full-size temporaries alive;
@@ -315,8 +315,8 @@ def _layer_norm_grads(grad, x, weight, mean, inv_std, dims, needs_input_grad):
 def normalize_last(x, dims, eps):
     """(x - mean) / sqrt(var + eps) over the given dims (biased variance).
 
-    A composite, for layer_norm and group_norm: neither is on the hot path of the d2l
-    CNNs, and the autograd of mean/sub/mul/rsqrt gives correct higher derivatives for free.
+    A composite, for group_norm (not on the hot path of the d2l CNNs) and for layer_norm with
+    mixed dtypes; the autograd of mean/sub/mul/rsqrt gives higher derivatives for free.
     """
     mean = x.mean(dims, keepdim=True)
     centred = x - mean

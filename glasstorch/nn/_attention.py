@@ -299,20 +299,17 @@ def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
 
 
 def _in_projection_packed(q, k, v, w, b=None):
-    """q, k, v projected by the stacked weight w = [w_q; w_k; w_v]: one GEMM for
-    self-attention (q is k is v), two when k is v."""
-    embed_dim = q.shape[-1]
-    if k is v:
-        if q is k:
-            # (L, N, 3E) -> (3, L, N, E): one copy, then q, k, v are contiguous slices
-            proj = F.linear(q, w, b).unflatten(-1, (3, embed_dim))
-            proj = proj.permute(2, 0, 1, 3).contiguous()
-            return proj[0], proj[1], proj[2]
-        w_q, w_kv = w.split([embed_dim, 2 * embed_dim])
-        b_q, b_kv = (None, None) if b is None else b.split([embed_dim, 2 * embed_dim])
-        kv = F.linear(k, w_kv, b_kv).unflatten(-1, (2, embed_dim))
-        kv = kv.permute(2, 0, 1, 3).contiguous()
-        return F.linear(q, w_q, b_q), kv[0], kv[1]
+    """q, k, v projected by the thirds of the stacked weight w = [w_q; w_k; w_v].
+
+    torch runs self-attention's projection (q is k is v) as one GEMM on w and slices the
+    result in three. Here the slices cost more than the GEMM saves (each slice's backward
+    writes a gradient the size of the whole result), so it is three GEMMs on the thirds of w,
+    from one contiguous copy of the input (a batch_first input arrives transposed).
+    """
+    if q is k and k is v:
+        q = k = v = q.contiguous()
+    elif k is v:
+        k = v = k.contiguous()
     w_q, w_k, w_v = w.chunk(3)
     b_q, b_k, b_v = (None, None, None) if b is None else b.chunk(3)
     return F.linear(q, w_q, b_q), F.linear(k, w_k, b_k), F.linear(v, w_v, b_v)

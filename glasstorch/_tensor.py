@@ -336,17 +336,17 @@ class Tensor(ArithmeticMethods, ElementwiseMethods, CompareMethods, ReduceMethod
         return self
 
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
-        values = _random.rng(generator).normal(mean, std, self._data.shape)
+        values = _random.rng(generator, self.device).normal(mean, std, self._data.shape)
         self[...] = self._xp.asarray(values.astype(self._data.dtype))
         return self
 
     def uniform_(self, a=0.0, b=1.0, *, generator=None):
-        values = _random.rng(generator).uniform(a, b, self._data.shape)
+        values = _random.rng(generator, self.device).uniform(a, b, self._data.shape)
         self[...] = self._xp.asarray(values.astype(self._data.dtype))
         return self
 
     def bernoulli_(self, p=0.5, *, generator=None):
-        values = _random.rng(generator).random(self._data.shape) < p
+        values = _random.rng(generator, self.device).random(self._data.shape) < p
         self[...] = self._xp.asarray(values.astype(self._data.dtype))
         return self
 

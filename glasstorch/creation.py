@@ -236,13 +236,13 @@ def _random_float(draw, shape, dtype, device, requires_grad, kernel="normal_kern
 
 
 def rand(*shape, size=None, generator=None, dtype=None, device=None, requires_grad=False):
-    rng = _random.rng(generator)
+    rng = _random.rng(generator, device)
     return _random_float(lambda s, d: rng.random(s, dtype=d), _shape(shape, size), dtype, device,
                          requires_grad, kernel="check_uniform_bounds")
 
 
 def randn(*shape, size=None, generator=None, dtype=None, device=None, requires_grad=False):
-    rng = _random.rng(generator)
+    rng = _random.rng(generator, device)
     return _random_float(lambda s, d: rng.standard_normal(s, dtype=d), _shape(shape, size), dtype, device,
                          requires_grad)
 
@@ -267,7 +267,7 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
                            f"from={low} >= to={high}")
-    array = _random.rng(generator).integers(low, high, tuple(size))
+    array = _random.rng(generator, device).integers(low, high, tuple(size))
     return _finish(array.astype(_dtype(dtype, dtypes.int64).np), device, requires_grad)
 
 
@@ -279,18 +279,18 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None):
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
-    array = _random.rng(generator).permutation(n)
+    array = _random.rng(generator, device).permutation(n)
     return _finish(array.astype(_dtype(dtype, dtypes.int64).np), device, requires_grad)
 
 
 def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
            requires_grad=False, out=None):
     """torch.normal: (float, float, size), or tensor mean and/or std broadcast together."""
-    rng = _random.rng(generator)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         if size is not None:
             raise TypeError("normal() got an unexpected size with tensor mean or std")
         like = mean if isinstance(mean, Tensor) else std
+        rng = _random.rng(generator, like.device)
         if isinstance(std, Tensor) and bool((std._data < 0).any()):
             raise RuntimeError("normal expects all elements of std >= 0.0")
         shape = numpy.broadcast_shapes(*(t.shape if isinstance(t, Tensor) else ()
@@ -303,13 +303,14 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     if size is None:
         raise TypeError("normal() missing 1 required positional argument: 'size'")
+    rng = _random.rng(generator, device)
     return _random_float(lambda s, d: rng.normal(mean, std, s).astype(d), tuple(size), dtype,
                          device, requires_grad)
 
 
 def bernoulli(input, p=None, *, generator=None):
     # the host generator's uniform draws, moved to the input's device, against the probabilities
-    draws = move(_random.rng(generator).random(input.shape), input.device)
+    draws = move(_random.rng(generator, input.device).random(input.shape), input.device)
     array = draws < (input._data if p is None else p)
     return Tensor._wrap(array.astype(input._data.dtype))
 

@@ -6,6 +6,7 @@ high-water mark of use since the last `reset_peak_memory_stats` or `empty_cache`
 the cached blocks back).
 """
 
+from . import random as _random
 from .device import cuda_device_count, cuda_is_available
 
 _NO_CUDA = "Torch not compiled with CUDA enabled"
@@ -33,10 +34,31 @@ def synchronize(device=None):
 
 
 def manual_seed(seed):
-    """Accepted for compatibility; glasstorch has one generator for every device."""
+    """Seed the GPU's generator (random tensors made with device='cuda'); the CPU's is left
+    alone, as in torch."""
+    _random.cuda_generator.manual_seed(seed)
 
 
-manual_seed_all = manual_seed
+manual_seed_all = manual_seed  # glasstorch has one generator for all its GPUs
+
+
+def initial_seed():
+    return _random.cuda_generator.initial_seed()
+
+
+def seed():
+    _random.cuda_generator.seed()
+
+
+seed_all = seed
+
+
+def get_rng_state(device="cuda"):
+    return _random.cuda_generator.get_state()
+
+
+def set_rng_state(new_state, device="cuda"):
+    _random.cuda_generator.set_state(new_state)
 
 
 def current_device():

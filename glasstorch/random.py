@@ -35,10 +35,15 @@ class Generator:
 
 
 default_generator = Generator()
+# torch.cuda's default generator: random tensors made on a GPU draw from it (on the host, then
+# copied), so CPU draws do not move the GPU's stream, as in torch
+cuda_generator = Generator("cuda")
 
 
 def manual_seed(seed):
-    """Seed the global generator (and python's `random` is left alone, like torch)."""
+    """Seed the global generators, the CPU's and the GPU's, as torch.manual_seed (python's
+    `random` is left alone, like torch)."""
+    cuda_generator.manual_seed(seed)
     return default_generator.manual_seed(seed)
 
 
@@ -58,6 +63,9 @@ def set_rng_state(state):
     default_generator.set_state(state)
 
 
-def rng(generator=None):
-    """The numpy Generator to draw from."""
-    return (generator or default_generator).rng
+def rng(generator=None, device=None):
+    """The numpy Generator to draw from: `generator`'s, else the default one of `device`."""
+    if generator is None:
+        on_gpu = device is not None and "cuda" in str(device)
+        generator = cuda_generator if on_gpu else default_generator
+    return generator.rng

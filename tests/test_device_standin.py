@@ -438,3 +438,34 @@ def test_distributions_on_the_device(cuda):
     counts = glasstorch.distributions.Multinomial(
         10, probs=glasstorch.full((4,), 0.25, device="cuda")).sample()
     assert counts.device.type == "cuda" and float(counts.sum()) == 10
+
+
+def test_the_gpu_has_its_own_generator_as_in_torch(cuda):
+    def gpu_draws():
+        return [_host(glasstorch.randn(4, device="cuda")), _host(glasstorch.rand(3, device="cuda")),
+                _host(glasstorch.randint(0, 9, (5,), device="cuda")),
+                _host(glasstorch.empty(3, device="cuda").normal_()),
+                _host(glasstorch.nn.functional.dropout(glasstorch.ones(8, device="cuda")))]
+
+    glasstorch.cuda.manual_seed(3)
+    first = gpu_draws()
+    glasstorch.cuda.manual_seed(3)
+    glasstorch.randn(10)  # CPU draws leave the GPU's stream alone
+    for a, b in zip(first, gpu_draws()):
+        np.testing.assert_array_equal(a, b)
+    assert glasstorch.cuda.initial_seed() == 3
+    glasstorch.manual_seed(5)  # torch.manual_seed seeds the GPU too
+    again = gpu_draws()
+    glasstorch.manual_seed(5)
+    for a, b in zip(again, gpu_draws()):
+        np.testing.assert_array_equal(a, b)
+    state = glasstorch.cuda.get_rng_state()
+    after = gpu_draws()
+    glasstorch.cuda.set_rng_state(state)
+    for a, b in zip(after, gpu_draws()):
+        np.testing.assert_array_equal(a, b)
+    glasstorch.manual_seed(5)
+    cpu_before = glasstorch.randn(4).numpy()
+    glasstorch.manual_seed(5)
+    gpu_draws()  # GPU draws leave the CPU's stream alone
+    np.testing.assert_array_equal(glasstorch.randn(4).numpy(), cpu_before)

@@ -13,8 +13,17 @@ or perplexity going down, predictions of the right length.
 
 import re
 
-from books.notebook import FLOAT, printed, section_prologue
-from books.runner import run_section
+from books.notebook import (
+    FLOAT,
+    check_same_outputs,
+    outputs,
+    printed,
+    run_on_torch,
+    section_prologue,
+)
+from books.runner import run_section, section_source
+
+from glasstorch.d2l import data_hub
 
 STAND_INS = """
 from glasstorch import d2l as _d2l
@@ -32,6 +41,54 @@ report('board', {label: [float(p.y) for p in line] for label, line in model.boar
 def run(tmp_path, edition, section, edits=None, epilogue="", notebook=False):
     return run_section(tmp_path, edition, section, edits,
                        section_prologue(STAND_INS, notebook=notebook), epilogue, timeout=240)
+
+
+# the d2l names the data sections use, on PyTorch: the book's (seq_reference_en.py,
+# seq_reference_zh.py, text_reference.py), reading the stand-ins from ../data
+EN_D2L = """
+from seq_reference_en import DATA_URL, DataModule, Vocab, download, extract
+"""
+ZH_D2L = """
+import os as _os
+import zipfile as _zipfile
+from seq_reference_zh import load_array
+from text_reference import Vocab
+DATA_URL = 'http://d2l-data.s3-accelerate.amazonaws.com/'
+DATA_HUB = {}
+def download_extract(name, folder=None):
+    with _zipfile.ZipFile(_os.path.join('..', 'data', 'fra-eng.zip')) as archive:
+        archive.extractall(_os.path.join('..', 'data'))
+    return _os.path.join('..', 'data', 'fra-eng')
+"""
+
+
+def same_as_torch(monkeypatch, tmp_path, edition, section, shuffled=None):
+    """The section as a notebook on glasstorch and on PyTorch (the book's d2l code for the names
+    it uses), both on the stand-ins: the same values shown and the same lines printed, exactly;
+    `shuffled`: the texts that start the first printed line of a shuffled minibatch and the line
+    after it (None: the end), whose numbers differ (another random generator), not their layout."""
+    (tmp_path / "glasstorch").mkdir()
+    stdout, ours = run(tmp_path / "glasstorch", edition, section, notebook=True)
+    (tmp_path / "torch" / "data").mkdir(parents=True)
+    for name in data_hub.STAND_INS:
+        (tmp_path / "torch" / "data" / name).write_bytes(data_hub.stand_in_bytes(name))
+    torch_stdout, theirs = run_on_torch(monkeypatch, tmp_path, section_source(edition, section),
+                                        d2l_extra=EN_D2L if edition == "en" else ZH_D2L)
+    # (glasstorch's d2l.plot returns the saved figure's path in a terminal; None on PyTorch)
+    shown = {name: value for name, value in outputs(ours).items()
+             if not value.endswith(".png'")}
+    check_same_outputs(shown, theirs, exact=True)
+    lines, torch_lines = printed(stdout), printed(torch_stdout)
+    assert len(lines) == len(torch_lines)
+    if shuffled is not None:
+        start = next(i for i, line in enumerate(lines) if line.startswith(shuffled[0]))
+        end = next((i for i, line in enumerate(lines)
+                    if shuffled[1] is not None and line.startswith(shuffled[1])), len(lines))
+        masked = [re.sub(r" *\d+", "N", line) for line in lines[start:end]]
+        assert masked == [re.sub(r" *\d+", "N", line) for line in torch_lines[start:end]]
+        lines, torch_lines = lines[:start] + lines[end:], torch_lines[:start] + torch_lines[end:]
+    assert lines == torch_lines
+    return stdout, ours
 
 
 def numbers(text):
@@ -52,9 +109,9 @@ def test_en_sequence(tmp_path):
     assert falls(reported["board"]["train_loss"])
 
 
-def test_en_text_sequence(tmp_path):
-    stdout, reported = run(tmp_path, "en", "recurrent-neural-networks/text-sequence",
-                           notebook=True)
+def test_en_text_sequence(monkeypatch, tmp_path):
+    stdout, reported = same_as_torch(monkeypatch, tmp_path, "en",
+                                     "recurrent-neural-networks/text-sequence")
     assert "ALICE'S ADVENTURES IN WONDERLAND" in reported["raw_text[:60]#0"]  # the stand-in
     assert reported["text[:60]#0"].startswith("' alice s adventures in wonderland lewis carroll")
     vocab = eval(reported["len(corpus), len(vocab)#0"])
@@ -161,9 +218,10 @@ def test_en_bi_rnn(tmp_path):
     assert reported["gru"] == [8, [5, 3, 8], [2, 3, 4]]
 
 
-def test_en_machine_translation_and_dataset(tmp_path):
-    stdout, reported = run(tmp_path, "en", "recurrent-modern/machine-translation-and-dataset",
-                           notebook=True)
+def test_en_machine_translation_and_dataset(monkeypatch, tmp_path):
+    stdout, reported = same_as_torch(monkeypatch, tmp_path, "en",
+                                     "recurrent-modern/machine-translation-and-dataset",
+                                     shuffled=("source: tensor", "source: ["))
     lines = printed(stdout)
     assert lines[0] == "Go.\tBouge\u202f!"  # the raw text: the stand-in's first line
     assert "go .\tbouge !" in stdout  # preprocessed
@@ -223,9 +281,10 @@ def test_zh_deep_and_bidirectional_rnn(tmp_path):
         assert printed(stdout)[-2].startswith("time traveller")
 
 
-def test_zh_machine_translation_and_dataset(tmp_path):
-    stdout, reported = run(tmp_path, "zh", "recurrent-modern/machine-translation-and-dataset",
-                           notebook=True)
+def test_zh_machine_translation_and_dataset(monkeypatch, tmp_path):
+    stdout, reported = same_as_torch(monkeypatch, tmp_path, "zh",
+                                     "recurrent-modern/machine-translation-and-dataset",
+                                     shuffled=("X: tensor", None))
     lines = printed(stdout)
     assert lines[0] == "Go.\tBouge\u202f!"
     assert "go .\tbouge !" in stdout

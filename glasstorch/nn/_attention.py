@@ -44,10 +44,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             source, device=query.device)
         scores = scores.masked_fill(later, _NEG_INF)
     elif attn_mask is not None:
-        if broadcast_shapes(scores.shape, attn_mask.shape) != scores.shape:
+        shape = broadcast_shapes(scores.shape, attn_mask.shape)
+        if shape != scores.shape:  # torch adds the mask to the scores in place
             raise RuntimeError(f"output with shape {list(scores.shape)} doesn't match the "
-                               f"broadcast shape "
-                               f"{list(broadcast_shapes(scores.shape, attn_mask.shape))}")
+                               f"broadcast shape {list(shape)}")
         if attn_mask.dtype == dtypes.bool:
             scores = scores.masked_fill(attn_mask.logical_not(), _NEG_INF)
             dead = attn_mask.logical_not().all(-1, keepdim=True)

@@ -97,6 +97,7 @@ def _check_sdpa(query, key, value, attn_mask, is_causal):
 
 def _repeat_heads(x, query_heads):
     if x.ndim < 3 or query_heads % x.shape[-3]:
+        # torch's message, cut short as torch cuts it
         raise RuntimeError("Number of heads in key and value must divide the number of heads in ")
     return x.repeat_interleave(query_heads // x.shape[-3], -3)
 

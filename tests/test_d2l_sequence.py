@@ -88,6 +88,10 @@ def test_vocab_orders():
     assert zh.idx_to_token == ["<unk>", "a", "b", "r", "c", "d"] and zh.unk == 0
     assert en.idx_to_token == ["<unk>", "a", "b", "c", "d", "r"]
     assert d2l.Vocab(["!", "z"], order="sorted").unk == 1  # '!' sorts before '<unk>'
+    # one index, however given, is one token; several are a list
+    for one in (3, glasstorch.tensor(3), glasstorch.tensor([3]), np.int64(3)):
+        assert en.to_tokens(one) == "c" and zh.to_tokens(one) == "r"
+    assert zh.to_tokens([3]) == ["r"] and en.to_tokens(np.array([3, 4])) == ["c", "d"]
     assert d2l.Vocab().idx_to_token == d2l.Vocab(order="sorted").idx_to_token == ["<unk>"]
     with pytest.raises(ValueError, match="order must be 'frequency'"):
         d2l.Vocab(tokens, order="alphabetical")

@@ -87,7 +87,7 @@ class Vocab:
     def to_tokens(self, indices):
         # a list or tuple of indices gives a list (d2l-zh), so does a tensor of more than one
         # index (d2l-en); one index (an int, a 0-d or one-element tensor) gives its token
-        if isinstance(indices, (list, tuple)) or (hasattr(indices, "__len__")
+        if isinstance(indices, (list, tuple)) or (getattr(indices, "ndim", 0) > 0
                                                     and len(indices) > 1):
             return [self.idx_to_token[int(index)] for index in indices]
         return self.idx_to_token[indices]
@@ -295,11 +295,6 @@ def train_ch8(net, train_iter, vocab, lr, num_epochs, device, use_random_iter=Fa
 # ---- the concise RNN (8.6) ----
 
 
-def _is_lstm(layer):
-    # glasstorch has no nn.LSTM yet; then no layer is one
-    return hasattr(nn, "LSTM") and isinstance(layer, nn.LSTM)
-
-
 class RNNModel(nn.Module):
     """The RNN model."""
 
@@ -329,7 +324,7 @@ class RNNModel(nn.Module):
 
     def begin_state(self, device, batch_size=1):
         shape = (self.num_directions * self.rnn.num_layers, batch_size, self.num_hiddens)
-        if not _is_lstm(self.rnn):
+        if not isinstance(self.rnn, nn.LSTM):
             # `nn.GRU` takes a tensor as hidden state
             return torch.zeros(shape, device=device)
         else:

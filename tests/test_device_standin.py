@@ -398,6 +398,9 @@ def test_d2l_trainer_with_num_gpus_trains_on_the_gpu_as_on_the_cpu(cuda, tmp_pat
         # the concise model: its parameters are registered, so Trainer's model.to(gpu) moves
         # them (the scratch model's plain w and b stay behind, in torch too)
         model = d2l.LinearRegression(lr=0.03)
+        # the lazy layer's first forward draws its weights, here on the CPU for both runs (on
+        # the GPU they would come from the GPU's generator, as in torch)
+        model(data.X[:1])
         trainer = d2l.Trainer(max_epochs=2, num_gpus=num_gpus)
         trainer.fit(model, data)
         where = "cuda" if num_gpus else "cpu"

@@ -88,8 +88,11 @@ class Recurrence(Function):
         steps, n = x_proj.shape[0], x_proj.shape[1]
         hidden = w_hh.shape[1]  # the size of h: hidden_size, or proj_size
         lstm = mode == "LSTM"
-        states = xp.zeros((steps, n, hidden + (c0.shape[1] if lstm else 0)), dtype=x_proj.dtype)
-        saved = _arrays_for_backward(xp, mode, x_proj, hidden, c0, w_hr)
+        # every row of every step is written unless sequences are packed: then the rows that
+        # skip a step stay zero
+        new = xp.empty if batch_sizes is None else xp.zeros
+        states = new((steps, n, hidden + (c0.shape[1] if lstm else 0)), dtype=x_proj.dtype)
+        saved = _arrays_for_backward(new, mode, x_proj, hidden, c0, w_hr)
         h, c = h0, c0
         w_hh_t = xp.ascontiguousarray(w_hh.T)  # a contiguous operand: faster products
         w_hr_t = None if w_hr is None else xp.ascontiguousarray(w_hr.T)
@@ -153,14 +156,14 @@ def _sigmoid(xp, x, out):
     return xp.reciprocal(out, out=out)
 
 
-def _arrays_for_backward(xp, mode, x_proj, hidden, c0, w_hr):
+def _arrays_for_backward(new, mode, x_proj, hidden, c0, w_hr):
     """What the backward steps need, one array over all steps each (rows of packed
     sequences that skip a step stay zero): the state entering each step, and per mode the
     gates after their activations and the values their derivatives use."""
     steps, n, gate_size = x_proj.shape
 
     def zeros(size):
-        return xp.zeros((steps, n, size), dtype=x_proj.dtype)
+        return new((steps, n, size), dtype=x_proj.dtype)
 
     saved = {"h_prev": zeros(hidden)}
     if mode == "LSTM":
@@ -224,10 +227,11 @@ def _backward_through_time(xp, mode, reverse, batch_sizes, grad, saved, states, 
     """The gradients of Recurrence's inputs (x_proj, h0, c0, w_hh, b_hh, w_hr), on arrays."""
     steps, n = grad.shape[0], grad.shape[1]
     lstm, gru = mode == "LSTM", mode == "GRU"
-    grad_x_proj = xp.zeros((steps, n, w_hh.shape[0]), dtype=grad.dtype)
+    new = xp.empty if batch_sizes is None else xp.zeros  # as in Recurrence.forward
+    grad_x_proj = new((steps, n, w_hh.shape[0]), dtype=grad.dtype)
     # the gradient of h W_hh^T + b_hh: the gates' own but for the GRU's candidate n
-    grad_h_proj = xp.zeros_like(grad_x_proj) if gru else grad_x_proj
-    grad_h_out = xp.zeros((steps, n, hidden), dtype=grad.dtype) if w_hr is not None else None
+    grad_h_proj = new(grad_x_proj.shape, dtype=grad.dtype) if gru else grad_x_proj
+    grad_h_out = new((steps, n, hidden), dtype=grad.dtype) if w_hr is not None else None
     dh = xp.zeros((n, hidden), dtype=grad.dtype)
     dc = xp.zeros((n, saved["c_prev"].shape[2]), dtype=grad.dtype) if lstm else None
     h_prev = saved["h_prev"]

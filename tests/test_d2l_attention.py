@@ -508,17 +508,6 @@ from attention_reference_zh import (
 """,
 }
 
-# A glasstorch limit that the book's code meets, worked around by the smallest change: an
-# in-place write into a view of a tensor that requires grad. The sections' own masked_softmax
-# writes the mask into X.reshape(...) of the scores (in d2l-zh through d2l.sequence_mask); a
-# copy of the reshaped scores is masked instead (the same values and gradients)
-IN_PLACE_ON_VIEW = {
-    "en": {"X = _sequence_mask(X.reshape(-1, shape[-1]), valid_lens, value=-1e6)":
-           "X = _sequence_mask(X.reshape(-1, shape[-1]).clone(), valid_lens, value=-1e6)"},
-    "zh": {"X = d2l.sequence_mask(X.reshape(-1, shape[-1]), valid_lens,":
-           "X = d2l.sequence_mask(X.reshape(-1, shape[-1]).clone(), valid_lens,"},
-}
-
 STAND_IN_DATA = """
 import glasstorch.d2l as _d2l
 _d2l.use_stand_in_data()  # the small English-French corpus in place of fra-eng.zip
@@ -576,8 +565,7 @@ def test_section_heatmaps(tmp_path, monkeypatch, edition, section):
 
 @pytest.mark.parametrize("edition", ["en", "zh"])
 def test_section_attention_scoring_functions(tmp_path, monkeypatch, edition):
-    stdout, ours = run_book(tmp_path, monkeypatch, edition, "attention-scoring-functions",
-                            IN_PLACE_ON_VIEW[edition])
+    stdout, ours = run_book(tmp_path, monkeypatch, edition, "attention-scoring-functions")
     assert figures(stdout) == ["show_heatmaps_1.png", "show_heatmaps_2.png"]
     if edition == "zh":  # the values are the same rows of 0..39: the output is exactly known
         assert agree(ours["attention(queries, keys, values, valid_lens)#1"],

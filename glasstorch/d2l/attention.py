@@ -71,11 +71,8 @@ def masked_softmax(X, valid_lens):
         maxlen = X.size(1)
         mask = torch.arange((maxlen), dtype=torch.float32,
                             device=X.device)[None, :] < valid_len[:, None]
-        # The book writes X[~mask] = value into X, a reshaped view of the scores. glasstorch
-        # cannot yet record an in-place write into a view of a tensor that requires grad (its
-        # base's history would need rebasing), so the masked copy is made out of place: the
-        # same values and gradients.
-        return X.masked_fill(~mask, value)
+        X[~mask] = value
+        return X
 
     if valid_lens is None:
         return nn.functional.softmax(X, dim=-1)

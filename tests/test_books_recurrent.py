@@ -249,7 +249,22 @@ def test_en_seq2seq(tmp_path):
     assert falls(losses) and losses[-1] < 0.8 * losses[0], losses
 
 
-# ---- d2l-zh v2: chapter 9 ----
+# ---- d2l-zh v2: chapter 8's concise RNN (it needs nn.RNN) and chapter 9 ----
+
+
+def test_zh_rnn_concise(tmp_path):
+    edits = {"num_epochs, lr = 500, 1": "num_epochs, lr = 2, 1",  # the book: 500 epochs
+             "num_hiddens = 256": "num_hiddens = 64"}  # of 256 units
+    stdout, reported = run(tmp_path, "zh", "recurrent-neural-networks/rnn-concise", edits,
+                           notebook=True)
+    assert reported["state.shape#0"] == "torch.Size([1, 32, 64])"
+    assert reported["Y.shape, state_new.shape#0"] == (
+        "(torch.Size([35, 32, 64]), torch.Size([1, 32, 64]))")
+    untrained = eval(reported["d2l.predict_ch8('time traveller', 10, net, vocab, device)#0"])
+    assert untrained.startswith("time traveller") and len(untrained) == 24
+    [ppl] = perplexities(stdout)
+    assert ppl < 28, ppl
+
 
 
 def perplexities(stdout):

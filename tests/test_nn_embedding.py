@@ -240,3 +240,24 @@ def test_out_of_range_index_with_max_norm_is_an_index_error():
     for lib in (torch, glasstorch):
         with pytest.raises(IndexError):
             lib.nn.functional.embedding(lib.tensor([10]), lib.ones(10, 3), max_norm=1.0)
+
+
+@pytest.mark.parametrize("vocab, dim", [(10, 16), (50, 4)])  # both ways of summing rows
+def test_on_the_stand_in_device_as_on_the_cpu(vocab, dim):
+    """device='cuda' on the test's stand-in CuPy (tests/standin_cupy.py): every option."""
+    import standin_cupy
+
+    rng = np.random.default_rng(5)
+    w = rng.standard_normal((vocab, dim)).astype("float32")
+    indices = rng.integers(0, vocab, (3, 5))
+    results = []
+    with standin_cupy.installed():
+        for device in ("cpu", "cuda"):
+            emb = nn.Embedding.from_pretrained(glasstorch.tensor(w), freeze=False, padding_idx=1,
+                                               max_norm=1.0, scale_grad_by_freq=True).to(device)
+            y = emb(glasstorch.tensor(indices, device=device))
+            assert y.device.type == device
+            (y * y).sum().backward()
+            results.append([t.detach().cpu().numpy() for t in (y, emb.weight.grad, emb.weight)])
+    for ours, cpu in zip(*results):
+        np.testing.assert_allclose(ours, cpu, rtol=1e-5, atol=1e-6)

@@ -177,3 +177,29 @@ def test_lengths_beyond_the_padded_length_raise():
     # torch reads past the end of its input here; glasstorch refuses
     with pytest.raises(RuntimeError, match="at most the padded length 4, but got 5"):
         rnn.pack_padded_sequence(glasstorch.ones(4, 3, 2), [5, 2, 1])
+
+
+def test_on_the_stand_in_device_as_on_the_cpu():
+    """device='cuda' on the test's stand-in CuPy: data and indices stay on the device,
+    batch_sizes and lengths on the CPU, as in torch."""
+    import standin_cupy
+
+    x = np.random.default_rng(6).standard_normal((4, 3, 2)).astype("float32")
+    results = []
+    with standin_cupy.installed():
+        for device in ("cpu", "cuda"):
+            padded = glasstorch.tensor(x, device=device, requires_grad=True)
+            packed = rnn.pack_padded_sequence(padded, [2, 4, 1], enforce_sorted=False)
+            assert packed.data.device.type == packed.sorted_indices.device.type == device
+            assert packed.batch_sizes.device.type == "cpu"
+            out, lengths = rnn.pad_packed_sequence(packed, batch_first=True)
+            assert out.device.type == device and lengths.device.type == "cpu"
+            (out * out).sum().backward()
+            sequences = rnn.unpack_sequence(packed)
+            again = rnn.pad_sequence(sequences, batch_first=True)
+            assert again.device.type == device
+            on_cpu = packed.cpu()
+            assert on_cpu.data.device.type == on_cpu.unsorted_indices.device.type == "cpu"
+            results.append([t.detach().cpu().numpy() for t in (out, padded.grad, again)])
+    for ours, cpu in zip(*results):
+        np.testing.assert_allclose(ours, cpu)

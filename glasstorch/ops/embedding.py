@@ -31,8 +31,8 @@ def sum_rows(xp, indices, rows, num_weights):
 
     Two ways, whichever was measured faster (2 cores, 640 or 1120 indices, d 8 to 512):
     a one-hot matrix times the rows, one GEMM of n * num_weights * d multiply-adds, wins
-    while num_weights <= d; otherwise bincount over (row, column) pairs (about 2x faster
-    than the scatter-add xp.add.at at every size measured, and summing in float64).
+    while num_weights <= d; otherwise bincount over (row, column) pairs (summing in float64;
+    2-3x faster than the scatter-add xp.add.at up to num_weights 1024, even with it at 10000).
     """
     d = rows.shape[1]
     if num_weights <= d:

@@ -691,3 +691,27 @@ def test_transformer_on_the_device_as_on_the_cpu(edition):
                 (output, enc_weights, dec_weights, [p.grad for p in model.parameters()]))])
     for cpu, cuda in zip(*results):
         np.testing.assert_allclose(cuda, cpu, atol=1e-5, rtol=1e-4)
+
+
+def test_section_attention_pooling_en(tmp_path, monkeypatch):
+    """Nadaraya-Watson attention pooling (the book sorts its random training inputs with
+    torch.sort): run as a notebook on both libraries, the values shown agreeing."""
+    epilogue = """
+y_hat, attention_w = nadaraya_watson(x_train, y_train, x_val, gaussian)
+report('sorted', bool((x_train[1:] >= x_train[:-1]).all()))
+report('shapes', (tuple(y_hat.shape), tuple(attention_w.shape)))
+report('columns sum to one', bool(((attention_w.sum(0) - 1).abs() < 1e-5).all()))
+"""
+    _, ours = run_book(tmp_path, monkeypatch, "en", "attention-pooling", epilogue=epilogue)
+    assert ours["sorted"] is True and ours["columns sum to one"] is True
+    assert ours["shapes"] == [[50], [40, 50]]  # reported as JSON
+
+
+def test_section_nadaraya_watson_zh(tmp_path, monkeypatch):
+    """d2l-zh's Nadaraya-Watson section: the parametric model's training loss falls (the
+    stand-in d2l over PyTorch has no Animator, so this one runs on glasstorch only)."""
+    stdout, _ = run_book(tmp_path, monkeypatch, "zh", "nadaraya-waston", on_torch=False)
+    losses = {int(line.split()[1][:-1]): float(line.split("loss ")[1])
+              for line in stdout.splitlines() if line.startswith("epoch ")}
+    assert sorted(losses) == [1, 2, 3, 4, 5] and losses[5] < losses[1]
+    assert figures(stdout)

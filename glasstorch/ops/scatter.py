@@ -1,4 +1,5 @@
-"""gather and its duals scatter_add and scatter: reading and writing along one dim at indices.
+"""gather and its duals scatter_add and scatter: reading and writing along one dim at indices;
+and sort, a gather at the sorting indices.
 
 For dim 0 of a 2-d tensor: gather gives out[i][j] = x[index[i][j]][j]; scatter_add adds
 src[i][j] into out[index[i][j]][j]; scatter writes it there instead. Each is the others'
@@ -6,9 +7,11 @@ gradient. `index` has the tensor's number of dims and may be smaller than it (an
 in every dim: only its own positions take part.
 """
 
+from .. import dtypes
 from ..autograd import function
 from ..autograd.function import Function
 from .operands import normalize_dim
+from .reduce import values_indices
 
 
 def _positions(xp, index, dim):
@@ -36,6 +39,27 @@ class Gather(Function):
     def backward(ctx, grad):
         shape, dim, index = ctx.args
         return ScatterAdd.apply(grad.new_zeros(shape), dim, index, grad), None, None
+
+
+class Sort(Gather):
+    """Gather's math at the indices that sort x along dim; its own class for torch's node name
+    (SortBackward0)."""
+
+
+class StableSort(Sort):
+    def name(self):
+        return "SortBackward1"  # torch's node for sort(..., stable=...)
+
+
+def _sorting_indices(xp, x, dim, descending):
+    """The stable sorting order along dim: equal elements keep their order, NaN counts as the
+    largest value (as in torch). Descending: the ascending order of x reversed along dim,
+    taken on x reversed, so that equal elements still keep theirs."""
+    if not descending:
+        return xp.argsort(x, axis=dim, kind="stable")
+    last = x.shape[dim] - 1
+    reversed_order = xp.argsort(xp.flip(x, dim), axis=dim, kind="stable")
+    return last - xp.flip(reversed_order, dim)
 
 
 class ScatterAdd(Function):
@@ -119,6 +143,18 @@ class ScatterMethods:
     """gather / scatter_add / scatter (mixed into Tensor)."""
 
     __slots__ = ()
+
+    def sort(self, dim=-1, descending=False, *, stable=None):
+        """(values, indices) sorted along dim; glasstorch's sort is always stable."""
+        if self.ndim == 0:
+            return values_indices(self.clone(), self.new_zeros((), dtype=dtypes.int64))
+        dim = normalize_dim(dim, self.ndim)
+        indices = _sorting_indices(self._xp, self._data, dim, descending)
+        node = Sort if stable is None else StableSort
+        return values_indices(node.apply(self, dim, indices), function.Tensor._wrap(indices))
+
+    def argsort(self, dim=-1, descending=False, *, stable=False):
+        return self.sort(dim, descending, stable=stable).indices
 
     def gather(self, dim, index, *, sparse_grad=False):
         dim, index = _checked_index(self, dim, index)

@@ -246,6 +246,7 @@ NN_CASES = {
         3, 4, nonlinearity="relu", batch_first=True).to(x.device)(x)[0], [(2, 5, 3)]),
     "lstm cell": (lambda x: glasstorch.nn.LSTMCell(3, 4).to(x.device)(x)[1], [(2, 3)]),
     "in-place write into a view": (_write_into_a_view, [(2, 3, 4)]),
+    "sort, descending": (lambda x: x.sort(1, descending=True).values, [(3, 5)]),
 }
 
 

@@ -29,6 +29,7 @@ PHRASES = [
     ("Hello!", "Salut !"), ("Listen.", "Écoutez."), ("Come in.", "Entrez."),
     ("Get up.", "Levez-vous."), ("Sit down.", "Asseyez-vous."), ("Be quiet.", "Taisez-vous."),
     ("Hurry up.", "Dépêchez-vous."), ("Thanks.", "Merci !"),
+    ("Go now.", "Va maintenant."), ("Go home.", "Va chez toi."),
     ("I won.", "J'ai gagné."), ("I lost.", "J'ai perdu."), ("We lost.", "Nous avons perdu."),
     ("They won.", "Ils ont gagné."), ("They lost.", "Ils ont perdu."),
     ("I'm home.", "Je suis chez moi."), ("He's home.", "Il est chez lui."),

@@ -224,7 +224,7 @@ def masks(kind, source, batched=True):
     raise ValueError(kind)
 
 
-def weights(shape):
+def loss_weights(shape):
     """The same random weights for both libraries' results of a shape."""
     return np.random.default_rng(len(shape)).standard_normal(tuple(shape)).astype("float32")
 
@@ -235,7 +235,7 @@ def run_mha(lib, net, arrays, mask_arrays, **options):
     attn_mask, padding = (None if m is None else lib.from_numpy(m.copy()) for m in mask_arrays)
     output, attn = net(query, key, value, key_padding_mask=padding, attn_mask=attn_mask,
                        **options)
-    loss = sum((t * lib.from_numpy(weights(t.shape))).sum() for t in (output, attn)
+    loss = sum((t * lib.from_numpy(loss_weights(t.shape))).sum() for t in (output, attn)
                if t is not None)
     loss.backward()
     return (query, key, value), output, attn

@@ -43,7 +43,8 @@ def pair(torch, name, *args, **kwargs):
     return net, tnet
 
 
-def weights(shape):
+def loss_weights(shape):
+    """The same random weights for both libraries' outputs of a shape."""
     return np.random.default_rng(len(shape)).standard_normal(tuple(shape)).astype("float32")
 
 
@@ -53,7 +54,7 @@ def run(lib, net, arrays, **masks):
     masks = {k: lib.from_numpy(v.copy()) if isinstance(v, np.ndarray) else v
              for k, v in masks.items()}
     output = net(*inputs, **masks)
-    (output * lib.from_numpy(weights(output.shape))).sum().backward()
+    (output * lib.from_numpy(loss_weights(output.shape))).sum().backward()
     return inputs, output
 
 

@@ -8,6 +8,7 @@ glasstorch ships (d2l.use_stand_in_data), which both sides read from the cache f
 """
 
 import os
+import zipfile
 
 import numpy as np
 import pytest
@@ -125,6 +126,19 @@ def test_fra_eng_message(tmp_path, monkeypatch):
         d2l.read_data_nmt()  # the stand-in in the cache is not the book's file
     # the stand-in zip has the same bytes every time
     assert data_hub.stand_in_bytes("fra-eng.zip") == data_hub.stand_in_bytes("fra-eng.zip")
+    # a stand-in that an earlier glasstorch wrote (another corpus) is recognised and replaced
+    old = tmp_path / "data" / "fra-eng.zip"
+    with zipfile.ZipFile(old, "w") as archive:
+        archive.writestr("fra-eng/fra.txt", "Go.\tVa !\nHi.\tSalut !\n")
+        archive.comment = b"glasstorch stand-in"
+    with pytest.raises(FileNotFoundError, match="is glasstorch's stand-in"):
+        d2l.read_data_nmt()
+    d2l.use_stand_in_data()
+    try:
+        assert d2l.read_data_nmt().count("\n") == 2443
+    finally:
+        d2l.use_stand_in_data(False)
+    assert old.read_bytes() == data_hub.stand_in_bytes("fra-eng.zip")
 
 
 def test_sequence_mask_and_masked_loss():

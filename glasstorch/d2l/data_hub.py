@@ -107,7 +107,23 @@ def stand_in_bytes(basename):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(zipfile.ZipInfo(member, date_time=(1980, 1, 1, 0, 0, 0)), content)
+        archive.comment = STAND_IN_COMMENT
     return buffer.getvalue()
+
+
+STAND_IN_COMMENT = b"glasstorch stand-in"  # marks a stand-in archive, of any glasstorch version
+
+
+def _is_stand_in(fname, stand_in):
+    """Whether the file is glasstorch's stand-in: this version's, or an archive that an
+    earlier version wrote (its comment says so; the corpus may have changed since)."""
+    if _sha1(fname) == hashlib.sha1(stand_in).hexdigest():
+        return True
+    try:
+        with zipfile.ZipFile(fname) as archive:
+            return archive.comment == STAND_IN_COMMENT
+    except (zipfile.BadZipFile, OSError):
+        return False
 
 
 def _sha1(fname):
@@ -154,13 +170,13 @@ def download(url, folder=CACHE_DIR, sha1_hash=None, cache_dir=None):
     if cached_sha1 is not None and (sha1_hash is None or cached_sha1 == sha1_hash):
         return fname  # Hit cache
     stand_in = stand_in_bytes(basename) if basename in STAND_INS else None
-    stand_in_sha1 = hashlib.sha1(stand_in).hexdigest() if stand_in is not None else None
+    cached_stand_in = (stand_in is not None and cached_sha1 is not None
+                       and _is_stand_in(fname, stand_in))
     if stand_in is not None and _stand_ins_enabled():
-        if cached_sha1 == stand_in_sha1:
-            return fname
-        if cached_sha1 is None:
-            with open(fname, "wb") as f:
-                f.write(stand_in)
+        if cached_sha1 is None or cached_stand_in:  # missing, or a stand-in to bring up to date
+            if cached_sha1 != hashlib.sha1(stand_in).hexdigest():
+                with open(fname, "wb") as f:
+                    f.write(stand_in)
             return fname
     packaged = _packaged_copy(basename)
     if packaged is not None and (sha1_hash is None or _sha1(packaged) == sha1_hash):
@@ -171,7 +187,7 @@ def download(url, folder=CACHE_DIR, sha1_hash=None, cache_dir=None):
     where = os.path.abspath(folder)
     if cached_sha1 is None:
         problem = f"{basename} is not in {where}"
-    elif cached_sha1 == stand_in_sha1:
+    elif cached_stand_in:
         problem = (f"{fname} is glasstorch's stand-in for the book's file (written there by "
                    "d2l.use_stand_in_data()), not the book's file")
     else:

@@ -28,6 +28,7 @@ from books.notebook import (
     section_prologue,
 )
 from books.runner import fashion_mnist_subset, run_section, section_source
+from oracle import MKL_ROUNDING_KNOWN
 
 
 def run(tmp_path, section, edits=None, prologue="", epilogue="", notebook=True):
@@ -322,8 +323,9 @@ def test_channels(tmp_path, monkeypatch):
     assert ours["corr2d_multi_in(X, K)#0"] == "tensor([[ 56.,  72.],\n        [104., 120.]])"
     assert ours["K.shape#0"] == "torch.Size([3, 2, 2, 2])"
     # the 1x1 convolution as a matrix product: within 1e-6 of the loop in total, as the book
-    # asserts (bit-identical on PyTorch)
-    assert theirs["worst"] == 0.0
+    # asserts (bit-identical on PyTorch where its MKL rounding is known: see oracle.py)
+    if MKL_ROUNDING_KNOWN:
+        assert theirs["worst"] == 0.0
     assert ours["worst"] < 1e-6
 
 

@@ -22,7 +22,6 @@ The split of an array depends only on the thread count, so results for a fixed c
 exactly.
 """
 
-import contextlib
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -96,34 +95,6 @@ def _set_blas_threads(n):
     except ImportError:  # without threadpoolctl BLAS keeps its own threads (slower, still right)
         return
     threadpool_limits(n, user_api="blas")
-
-
-_blas_libraries = None  # threadpoolctl's handles on the BLAS libraries, found on first use
-
-
-@contextlib.contextmanager
-def blas_on_all_threads():
-    """BLAS on get_num_threads() threads inside, for a run of medium products one after the
-    other (a recurrent layer's time steps, (32, 256) @ (256, 1024) each): there BLAS's own
-    threads beat the pool, whose split of such a product costs more than it saves (measured:
-    130 µs on two BLAS threads, 229 on one, 267 split in two across the pool)."""
-    global _blas_libraries
-    if _num_threads == 1 or _pool is None:  # BLAS already runs as the user left it
-        yield
-        return
-    if _blas_libraries is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-            _blas_libraries = ThreadpoolController().select(user_api="blas").lib_controllers
-        except ImportError:
-            _blas_libraries = []
-    for library in _blas_libraries:
-        library.set_num_threads(_num_threads)
-    try:
-        yield
-    finally:
-        for library in _blas_libraries:
-            library.set_num_threads(1)
 
 
 def _forget_pool_in_child():

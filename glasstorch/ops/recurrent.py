@@ -20,7 +20,6 @@ reverse (backpropagation through time) and leaves the gradients of W_hh and b_hh
 and one sum over all steps at the end.
 """
 
-from .. import threads
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from .linalg import product
@@ -97,25 +96,24 @@ class Recurrence(Function):
         w_hh_t = xp.ascontiguousarray(w_hh.T)  # a contiguous operand: faster products
         w_hr_t = None if w_hr is None else xp.ascontiguousarray(w_hr.T)
         scale = _lstm_gate_scale(xp, c0.shape[1], x_proj.dtype) if lstm else None
-        with threads.blas_on_all_threads():
-            for t in _order(steps, reverse):
-                b = n if batch_sizes is None else int(batch_sizes[t])
-                saved["h_prev"][t, :b] = h[:b]
-                gates = xp.matmul(h[:b], w_hh_t)  # h W_hh^T: then the cell's equations
-                if b_hh is not None:
-                    gates += b_hh
-                if mode == "GRU":
-                    h_new = _gru_step(xp, x_proj[t, :b], gates, h[:b], saved, t)
-                elif lstm:
-                    gates += x_proj[t, :b]
-                    h_new, c_new = _lstm_step(xp, gates, c[:b], w_hr_t, saved, t, scale)
-                    c = c_new if b == n else _update_rows(c, c_new)
-                    states[t, :b, hidden:] = c_new
-                else:
-                    gates += x_proj[t, :b]
-                    h_new = _rnn_step(xp, gates, mode)
-                h = h_new if b == n else _update_rows(h, h_new)
-                states[t, :b, :hidden] = h_new
+        for t in _order(steps, reverse):
+            b = n if batch_sizes is None else int(batch_sizes[t])
+            saved["h_prev"][t, :b] = h[:b]
+            gates = xp.matmul(h[:b], w_hh_t)  # h W_hh^T: then the cell's equations
+            if b_hh is not None:
+                gates += b_hh
+            if mode == "GRU":
+                h_new = _gru_step(xp, x_proj[t, :b], gates, h[:b], saved, t)
+            elif lstm:
+                gates += x_proj[t, :b]
+                h_new, c_new = _lstm_step(xp, gates, c[:b], w_hr_t, saved, t, scale)
+                c = c_new if b == n else _update_rows(c, c_new)
+                states[t, :b, hidden:] = c_new
+            else:
+                gates += x_proj[t, :b]
+                h_new = _rnn_step(xp, gates, mode)
+            h = h_new if b == n else _update_rows(h, h_new)
+            states[t, :b, :hidden] = h_new
         ctx.mode, ctx.reverse, ctx.batch_sizes = mode, reverse, batch_sizes
         ctx.arrays = saved, states
         ctx.save_for_backward(x_proj, h0, c0, w_hh, b_hh, w_hr)
@@ -236,25 +234,24 @@ def _backward_through_time(xp, mode, reverse, batch_sizes, grad, saved, states, 
     dc = xp.zeros((n, saved["c_prev"].shape[2]), dtype=grad.dtype) if lstm else None
     h_prev = saved["h_prev"]
     scale = _lstm_gate_scale(xp, dc.shape[1], grad.dtype) if lstm else None
-    with threads.blas_on_all_threads():
-        for t in _order(steps, not reverse):
-            b = n if batch_sizes is None else int(batch_sizes[t])
-            dh_b = dh[:b] + grad[t, :b, :hidden]
-            if lstm:
-                if w_hr is not None:
-                    grad_h_out[t, :b] = dh_b
-                    dh_b = xp.matmul(dh_b, w_hr)
-                dc[:b] = _lstm_step_grads(xp, dh_b, dc[:b] + grad[t, :b, hidden:], saved, t,
-                                          grad_x_proj[t, :b], scale)
-            elif gru:
-                dh_direct = _gru_step_grads(xp, dh_b, h_prev[t, :b], saved, t,
-                                            grad_x_proj[t, :b], grad_h_proj[t, :b])
-            else:
-                h = states[t, :b]
-                grad_x_proj[t, :b] = dh_b * (1 - h * h) if mode == "RNN_TANH" else dh_b * (h > 0)
-            dh[:b] = xp.matmul(grad_h_proj[t, :b], w_hh)
-            if gru:
-                dh[:b] += dh_direct
+    for t in _order(steps, not reverse):
+        b = n if batch_sizes is None else int(batch_sizes[t])
+        dh_b = dh[:b] + grad[t, :b, :hidden]
+        if lstm:
+            if w_hr is not None:
+                grad_h_out[t, :b] = dh_b
+                dh_b = xp.matmul(dh_b, w_hr)
+            dc[:b] = _lstm_step_grads(xp, dh_b, dc[:b] + grad[t, :b, hidden:], saved, t,
+                                      grad_x_proj[t, :b], scale)
+        elif gru:
+            dh_direct = _gru_step_grads(xp, dh_b, h_prev[t, :b], saved, t,
+                                        grad_x_proj[t, :b], grad_h_proj[t, :b])
+        else:
+            h = states[t, :b]
+            grad_x_proj[t, :b] = dh_b * (1 - h * h) if mode == "RNN_TANH" else dh_b * (h > 0)
+        dh[:b] = xp.matmul(grad_h_proj[t, :b], w_hh)
+        if gru:
+            dh[:b] += dh_direct
     # the recurrent weights' gradients: sums over all steps, as single products
     rows = grad_h_proj.reshape(-1, grad_h_proj.shape[2])
     grad_w_hh = product(xp, rows.T, h_prev.reshape(-1, hidden))

@@ -449,6 +449,10 @@ class Tensor(ArithmeticMethods, ElementwiseMethods, CompareMethods, ReduceMethod
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
 
+    def __reversed__(self):
+        """reversed(t): t flipped along dim 0 (a tensor, as in torch; 0-d: itself)."""
+        return self.flip(0) if self._data.ndim else self
+
     def __bool__(self):
         if self._data.size != 1:
             raise RuntimeError(

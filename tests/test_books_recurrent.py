@@ -202,19 +202,21 @@ def test_en_deep_rnn(tmp_path):
 
 
 def test_en_bi_rnn(tmp_path):
-    # the section defines the classes only: run them on a batch. The states are given:
-    # BiRNNScratch hands reversed(inputs) to RNNScratch, which reads its .shape when it has no
-    # state, and glasstorch's Tensor has no __reversed__ yet (torch's flips dim 0)
+    # the section defines the classes only: run them on a batch, with and without states
+    # (BiRNNScratch hands reversed(inputs), dim 0 flipped, to RNNScratch)
     _, reported = run(tmp_path, "en", "recurrent-modern/bi-rnn", epilogue="""
         X = torch.randn(5, 3, 8)
         H0 = (torch.zeros(3, 4),)
         outputs, (f_H, b_H) = BiRNNScratch(8, 4)(X, (H0, H0))
         report('scratch', [len(outputs), list(outputs[0].shape), list(f_H.shape)])
+        outputs, (f_H, b_H) = BiRNNScratch(8, 4)(X)
+        report('scratch, no states', [len(outputs), list(outputs[0].shape), list(b_H.shape)])
         gru = BiGRU(8, 4)
         Y, H = gru(X)
         report('gru', [gru.num_hiddens, list(Y.shape), list(H.shape)])
         """)
     assert reported["scratch"] == [5, [3, 8], [3, 4]]
+    assert reported["scratch, no states"] == [5, [3, 8], [3, 4]]
     assert reported["gru"] == [8, [5, 3, 8], [2, 3, 4]]
 
 

@@ -12,7 +12,7 @@ Fashion-MNIST, learned parameters close to the truth. Each edit says why it is t
 fewer epochs and fewer images, so that the file runs in a few minutes on two cores).
 
 Not here: the Kaggle house-price section (tests/test_books_kaggle.py runs it on the real files)
-and rnn-concise, which needs nn.RNN (glasstorch has none yet).
+and rnn-concise (tests/test_books_recurrent.py runs it with the recurrent chapters).
 """
 
 import hashlib

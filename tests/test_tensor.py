@@ -738,3 +738,17 @@ def test_no_numpy_floating_point_warnings_from_glasstorch_ops_but_from_user_nump
                             text=True, check=True)
     lines = [line for line in result.stderr.splitlines() if "Warning" in line]
     assert len(lines) == 1 and "divide by zero encountered in log" in lines[0], result.stderr
+
+
+def test_reversed_flips_the_first_dim_as_torch():
+    """d2l-en's BiRNNScratch runs its backward RNN on reversed(inputs)."""
+    import torch
+
+    results = []
+    for lib in (glasstorch, torch):
+        t = lib.arange(6.0).reshape(3, 2).requires_grad_()
+        r = reversed(t)
+        (r * lib.arange(6.0).reshape(3, 2)).sum().backward()
+        results.append((r.detach().numpy(), t.grad.numpy(), float(reversed(lib.tensor(2.0)))))
+    for ours, theirs in zip(*results):
+        np.testing.assert_array_equal(ours, theirs)

@@ -42,10 +42,10 @@ def test_index_shapes_and_dtypes(indices):
     check(lambda lib, w, i: lib.nn.functional.embedding(i, w, padding_idx=4), (7, 3), indices)
 
 
-@pytest.mark.parametrize("vocab, dim", [(28, 32), (28, 8), (1000, 16)])
+@pytest.mark.parametrize("vocab, dim", [(28, 32), (28, 8), (1000, 16), (5000, 8)])
 def test_both_ways_of_summing_rows_match_torch(vocab, dim):
-    """sum_rows uses a one-hot GEMM while vocab <= dim, bincount beyond: both against torch,
-    with an index repeated many times (the book's character-level batches: 32 x 35)."""
+    """sum_rows uses a one-hot GEMM while vocab <= dim, bincount beyond (over the rows used
+    when vocab > 32 x 35 indices): each against torch, with an index repeated many times."""
     rng = np.random.default_rng(0)
     indices = rng.integers(0, vocab, (32, 35))
     indices[:, :10] = 3
@@ -242,7 +242,7 @@ def test_out_of_range_index_with_max_norm_is_an_index_error():
             lib.nn.functional.embedding(lib.tensor([10]), lib.ones(10, 3), max_norm=1.0)
 
 
-@pytest.mark.parametrize("vocab, dim", [(10, 16), (50, 4)])  # both ways of summing rows
+@pytest.mark.parametrize("vocab, dim", [(10, 16), (12, 4), (50, 4)])  # each way
 def test_on_the_stand_in_device_as_on_the_cpu(vocab, dim):
     """device='cuda' on the test's stand-in CuPy (tests/standin_cupy.py): every option."""
     import standin_cupy

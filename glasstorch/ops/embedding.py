@@ -29,18 +29,28 @@ def _row_factors(xp, indices, num_weights, padding_idx, scale_grad_by_freq, dtyp
 def sum_rows(xp, indices, rows, num_weights):
     """out[i] = the sum of rows[k] over the k with indices[k] == i; indices (n,), rows (n, d).
 
-    Two ways, whichever was measured faster (2 cores, 640 or 1120 indices, d 8 to 512):
-    a one-hot matrix times the rows, one GEMM of n * num_weights * d multiply-adds, wins
-    while num_weights <= d; otherwise bincount over (row, column) pairs (summing in float64;
-    2-3x faster than the scatter-add xp.add.at up to num_weights 1024, even with it at 10000).
+    Whichever way was measured faster (2 cores, n 640 or 1120, d 8 to 512, num_weights 16 to
+    10000): a one-hot matrix times the rows, one GEMM of n * num_weights * d multiply-adds,
+    while num_weights <= d; otherwise bincount over (row, column) pairs, summing in float64
+    (2-3x faster than the scatter-add xp.add.at), over only the rows used where there are
+    more rows than indices (10000 x 256: 1.7 ms against 3.1 without, 2.6 for add.at).
     """
     d = rows.shape[1]
     if num_weights <= d:
         one_hot = (indices[:, None] == xp.arange(num_weights)).astype(rows.dtype)
         return one_hot.T @ rows
-    pairs = (indices[:, None] * d + xp.arange(d)).ravel()  # the flat position of each element
-    sums = xp.bincount(pairs, weights=rows.ravel(), minlength=num_weights * d)
-    return sums.reshape(num_weights, d).astype(rows.dtype)
+    used = None
+    if num_weights > indices.shape[0]:  # most rows get nothing: number the used ones 0, 1, ...
+        used, indices = xp.unique(indices, return_inverse=True)
+    size = num_weights if used is None else used.shape[0]
+    pairs = (indices.reshape(-1, 1) * d + xp.arange(d)).ravel()  # each element's flat place
+    sums = xp.bincount(pairs, weights=rows.ravel(), minlength=size * d)
+    sums = sums.reshape(size, d).astype(rows.dtype)
+    if used is None:
+        return sums
+    out = xp.zeros((num_weights, d), rows.dtype)
+    out[used] = sums
+    return out
 
 
 class Embedding(Function):

@@ -105,21 +105,22 @@ LAYER_OPTIONS = {
 }
 
 
-def options_for(lib, name):
+def options_for(name):
     return dict(LAYER_OPTIONS[name], dim_feedforward=FF, dropout=0.0)
 
 
 @pytest.mark.parametrize("name", LAYER_OPTIONS)
 @pytest.mark.parametrize("masks", ["none", "causal", "padding", "both"])
 def test_encoder_layer_matches_torch(torch, name, masks):
-    net, tnet = pair(torch, "TransformerEncoderLayer", D, HEADS, **options_for(torch, name))
+    net, tnet = pair(torch, "TransformerEncoderLayer", D, HEADS, **options_for(name))
     batch_first = LAYER_OPTIONS[name].get("batch_first", False)
     kwargs = {}
     if masks in ("causal", "both"):
         kwargs["src_mask"] = causal(L)
-    if masks in ("padding", "both"):
-        kwargs["src_key_padding_mask"] = np.where(padding(L), -np.inf, 0).astype("float32") \
-            if masks == "both" else padding(L)  # the same kind as src_mask, or torch warns
+    if masks == "padding":
+        kwargs["src_key_padding_mask"] = padding(L)
+    if masks == "both":  # float as src_mask is, or torch warns of mismatched masks
+        kwargs["src_key_padding_mask"] = np.where(padding(L), -np.inf, 0).astype("float32")
     compare(torch, net, tnet, [sequence(L, batch_first)], **kwargs)
 
 
@@ -156,14 +157,16 @@ def test_relu_and_gelu_are_recognised_like_torch(torch):
 @pytest.mark.parametrize("name", ["default", "batch_first", "norm_first", "gelu"])
 @pytest.mark.parametrize("masks", ["none", "all"])
 def test_decoder_layer_matches_torch(torch, name, masks):
-    net, tnet = pair(torch, "TransformerDecoderLayer", D, HEADS, **options_for(torch, name))
+    net, tnet = pair(torch, "TransformerDecoderLayer", D, HEADS, **options_for(name))
     batch_first = LAYER_OPTIONS[name].get("batch_first", False)
     kwargs = {}
     if masks == "all":
-        kwargs = {"tgt_mask": causal(T), "memory_mask": np.zeros((T, L), bool),
-                  "tgt_key_padding_mask": padding(T), "memory_key_padding_mask": padding(L)}
-        kwargs["tgt_key_padding_mask"] = np.where(padding(T), -np.inf, 0).astype("float32")
-        kwargs["memory_mask"][0, 1] = True
+        memory_mask = np.zeros((T, L), bool)
+        memory_mask[0, 1] = True  # target position 0 may not see source position 1
+        kwargs = {"tgt_mask": causal(T), "memory_mask": memory_mask,
+                  # float as tgt_mask is, or torch warns of mismatched masks
+                  "tgt_key_padding_mask": np.where(padding(T), -np.inf, 0).astype("float32"),
+                  "memory_key_padding_mask": padding(L)}
     compare(torch, net, tnet, [sequence(T, batch_first), sequence(L, batch_first)], **kwargs)
 
 

@@ -343,6 +343,7 @@ def describe(fig):
 
 @pytest.mark.parametrize("edition", [ref_en, ref_zh])
 def test_show_heatmaps_draws_the_books_figure_and_saves_a_png(drawn, capsys, edition):
+    d2l.plt.close("all")  # figures other tests left open
     matrices = floats(2, 3, 4, 5)
     titles = ["Head 1", "Head 2", "Head 3"]
     path = d2l.show_heatmaps(glasstorch.tensor(matrices, requires_grad=True), "Keys",

@@ -281,6 +281,12 @@ class Tensor(ArithmeticMethods, ElementwiseMethods, CompareMethods, ReduceMethod
         takes it over as its grad_fn, as torch's in-place ops do.
         """
         self._check_inplace()
+        if self._base is not None and any(
+                stride == 0 and n > 1 for n, stride in zip(self._data.shape, self._data.strides)):
+            raise RuntimeError(  # an expanded view: several elements share one memory place
+                "unsupported operation: more than one element of the written-to tensor refers "
+                "to a single memory location. Please clone() the tensor before performing the "
+                "operation.")
         if result._data.shape != self._data.shape:
             raise RuntimeError(
                 f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "

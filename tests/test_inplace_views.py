@@ -149,3 +149,15 @@ def test_other_views_taken_before_the_write_are_refused_not_wrong():
     x[1].add_(1)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         before * 2
+
+
+@pytest.mark.parametrize("requires_grad", [True, False])
+def test_writing_into_an_expanded_view_is_refused_as_torch(requires_grad):
+    messages = []
+    for lib in (glasstorch, torch):
+        w = lib.randn(3, 1, requires_grad=requires_grad)
+        expanded = (w * 1).expand(3, 4)
+        with pytest.raises(RuntimeError) as error:
+            expanded.add_(lib.ones(3, 4))
+        messages.append(str(error.value))
+    assert messages[0] == messages[1]

@@ -149,6 +149,8 @@ transpose = swapaxes = swapdims = Tensor.transpose
 t = Tensor.t
 movedim = moveaxis = Tensor.movedim
 flip = Tensor.flip
+triu = Tensor.triu
+tril = Tensor.tril
 fliplr = Tensor.fliplr
 flipud = Tensor.flipud
 tile = Tensor.tile
@@ -173,6 +175,7 @@ argsort = Tensor.argsort
 scatter = Tensor.scatter
 scatter_add = Tensor.scatter_add
 bmm = Tensor.bmm
+baddbmm = Tensor.baddbmm
 mv = Tensor.mv
 outer = ger = Tensor.outer
 inner = Tensor.inner

@@ -343,6 +343,16 @@ class LinalgMethods:
             return product + where(nowhere, self, 0.0)
         return self * beta + product
 
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        """beta * self + alpha * (batch1 @ batch2), batch by batch (torch.baddbmm)."""
+        product = batch1.bmm(batch2)
+        if alpha != 1:
+            product = product * alpha
+        if beta == 0:  # self is ignored (its nan and inf too), but gets a zero gradient
+            nowhere = function.Tensor._wrap(self._xp.zeros(self._data.shape, dtype=bool))
+            return product + where(nowhere, self, 0.0)
+        return (self if beta == 1 else self * beta) + product
+
     def bmm(self, other):
         if self.ndim != 3 or other.ndim != 3:
             raise RuntimeError("batch1 must be a 3D tensor" if self.ndim != 3

@@ -90,6 +90,25 @@ class T(Permute):
     """t(): same math as Permute; its own class only to carry torch's node name (TBackward0)."""
 
 
+class Triangle(Function):
+    """The upper (triu) or lower (tril) triangle of the last two dims from `diagonal` on, the
+    rest zeroed; the gradient is the same triangle of the gradient."""
+
+    _primitive = True
+
+    def name(self):
+        return "TriuBackward0" if self.upper else "TrilBackward0"
+
+    @staticmethod
+    def forward(ctx, x, diagonal, upper):
+        ctx.diagonal, ctx.upper = diagonal, upper
+        return (ctx.xp.triu if upper else ctx.xp.tril)(x, diagonal)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Triangle.apply(grad, ctx.diagonal, ctx.upper), None, None
+
+
 class Flip(Function):
     _primitive = True
 
@@ -163,6 +182,13 @@ def _shape_args(shape):
     if len(shape) == 1 and not isinstance(shape[0], int):
         return tuple(shape[0])
     return shape
+
+
+def _triangle(x, diagonal, upper):
+    if x.ndim < 2:
+        raise RuntimeError(f"{'triu' if upper else 'tril'}: input tensor must have at least 2 "
+                           "dimensions")
+    return Triangle.apply(x, int(diagonal), upper)
 
 
 def cat(tensors, dim=0, *, axis=None):
@@ -403,6 +429,18 @@ class MovementMethods:
     def flip(self, *dims):
         dims = normalize_dims(_shape_args(dims), self.ndim)
         return Flip.apply(self, dims)
+
+    def triu(self, diagonal=0):
+        return _triangle(self, diagonal, True)
+
+    def tril(self, diagonal=0):
+        return _triangle(self, diagonal, False)
+
+    def triu_(self, diagonal=0):
+        return self._inplace(self.triu(diagonal))
+
+    def tril_(self, diagonal=0):
+        return self._inplace(self.tril(diagonal))
 
     def fliplr(self): return self.flip(1)
     def flipud(self): return self.flip(0)

@@ -160,17 +160,17 @@ def _arrays_for_backward(new, mode, x_proj, hidden, c0, w_hr):
     gates after their activations and the values their derivatives use."""
     steps, n, gate_size = x_proj.shape
 
-    def zeros(size):
+    def over_steps(size):
         return new((steps, n, size), dtype=x_proj.dtype)
 
-    saved = {"h_prev": zeros(hidden)}
+    saved = {"h_prev": over_steps(hidden)}
     if mode == "LSTM":
         cell = c0.shape[1]
-        saved.update(gates=zeros(gate_size), c_prev=zeros(cell), tanh_c=zeros(cell))
+        saved.update(gates=over_steps(gate_size), c_prev=over_steps(cell), tanh_c=over_steps(cell))
         if w_hr is not None:
-            saved["h_full"] = zeros(cell)  # o ⊙ tanh(c') before the projection
+            saved["h_full"] = over_steps(cell)  # o ⊙ tanh(c') before the projection
     elif mode == "GRU":
-        saved.update(gates=zeros(gate_size), h_n=zeros(hidden))
+        saved.update(gates=over_steps(gate_size), h_n=over_steps(hidden))
     return saved
 
 

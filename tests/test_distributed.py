@@ -152,11 +152,14 @@ COLLECTIVES = """
     view = base.t()
     dist.all_reduce(view)
     keep("view/all_reduce", base.reshape(-1))
+    base = t(r, "float16", 12).reshape(3, 4)
+    dist.broadcast(base.t(), src=1)
+    keep("view/broadcast", base.reshape(-1))
 
     # tensors under autograd: the data changes, no graph is recorded
     p = torch.ones(3, requires_grad=True)
     dist.all_reduce(p)
-    out["autograd/leaf"] = [p.tolist(), p.requires_grad, p.grad_fn is None]
+    out["autograd/leaf"] = [p.tolist(), p.requires_grad, p.grad_fn is None, p._version[0]]
     q = p * 2
     dist.all_reduce(q)
     out["autograd/nonleaf"] = q.tolist()
@@ -190,6 +193,25 @@ COLLECTIVES = """
     keep("group/broadcast_group_src", x)
     if r != 1:
         out["group/ranks"] = dist.get_process_group_ranks(g)
+    else:
+        import warnings
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            dist.all_reduce(torch.zeros(2), group=g)
+        out["group/warning"] = [str(warning.message) for warning in caught]
+
+    # device "cuda" on the stand-in CuPy (tests/standin_cupy.py): MPI carries host copies
+    sys.path.insert(0, TESTS_DIR)
+    import standin_cupy
+    with standin_cupy.installed():
+        x = torch.tensor(values(r, "float32"), device="cuda")
+        dist.all_reduce(x, op=dist.ReduceOp.AVG)
+        h = torch.tensor(values(r, "float16"), device="cuda")
+        dist.broadcast(h, src=2)
+        parts = [torch.zeros(6, device="cuda", dtype=torch.int64) for _ in range(W)]
+        dist.all_gather(parts, torch.tensor(values(r, "int64"), device="cuda"))
+        out["cuda"] = [str(x.device), x.cpu().tolist(), h.cpu().tolist(),
+                       torch.cat(parts).cpu().tolist()]
 
     objects = []
     dist.all_gather_object(objects, {"rank": r})
@@ -254,7 +276,9 @@ def assert_close(got, want, name):
 
 def test_every_collective_matches_numpy_on_three_ranks(tmp_path, torch):
     W = 3
-    status, stdout, stderr, _ = mpirun(tmp_path, COLLECTIVES, n=W)
+    tests = os.path.dirname(os.path.abspath(__file__))
+    status, stdout, stderr, _ = mpirun(tmp_path, COLLECTIVES.replace("TESTS_DIR", repr(tests)),
+                                       n=W)
     assert status == 0, stdout + stderr
     ranks = results(stdout, stderr, W)
     for rank, out in enumerate(ranks):
@@ -281,7 +305,8 @@ def test_every_collective_matches_numpy_on_three_ranks(tmp_path, torch):
         assert_close(out["view/all_reduce"],
                      reduced("SUM", [values(k, "float32", 12) for k in range(W)], "float32"),
                      "view")
-        assert out["autograd/leaf"] == [[3.0] * 3, True, True]
+        assert_close(out["view/broadcast"], values(1, "float16", 12), "view/broadcast")
+        assert out["autograd/leaf"] == [[3.0] * 3, True, True, 0]  # torch: version untouched
         assert out["autograd/nonleaf"] == [18.0] * 3
         assert out["ring"] == values((rank - 1) % W, "int64").tolist()
         if rank == 2:
@@ -292,6 +317,8 @@ def test_every_collective_matches_numpy_on_three_ranks(tmp_path, torch):
             assert out["group"] == [-1, -1]
             for name in ("group/all_reduce", "group/broadcast", "group/broadcast_group_src"):
                 assert_close(out[name], values(1, "float32"), name)
+            assert out["group/warning"] == [
+                "Running all_reduce on global rank 1 which does not belong to the given group."]
         else:
             assert out["group"] == members[rank]
             assert out["group/ranks"] == [0, 2]
@@ -299,6 +326,13 @@ def test_every_collective_matches_numpy_on_three_ranks(tmp_path, torch):
                          "group")
             assert_close(out["group/broadcast"], values(2, "float32"), "group/broadcast")
             assert_close(out["group/broadcast_group_src"], values(0, "float32"), "group_src")
+        device, average, half, gathered = out["cuda"]
+        assert device == "cuda:0"
+        assert_close(average, reduced("AVG", [values(k, "float32") for k in range(W)],
+                                      "float32"), "cuda/all_reduce")
+        assert_close(half, values(2, "float16"), "cuda/broadcast")
+        assert_close(gathered, np.concatenate([values(k, "int64") for k in range(W)]),
+                     "cuda/all_gather")
         assert out["objects"] == [{"rank": k} for k in range(W)]
         sampler = torch.utils.data.DistributedSampler(range(10), W, rank, seed=3)
         assert out["sampler"] == list(sampler)
@@ -341,6 +375,8 @@ ERRORS = """
         torch.zeros(4), op=dist.ReduceOp.SUM if r == 0 else dist.ReduceOp.MAX))
     error_of("all_reduce/avg_int", lambda: dist.all_reduce(
         torch.zeros(4, dtype=torch.int64), op=dist.ReduceOp.AVG))
+    error_of("all_reduce/band_float", lambda: dist.all_reduce(
+        torch.zeros(4), op=dist.ReduceOp.BAND))
     error_of("gather/list", lambda: dist.gather(
         torch.zeros(4), [torch.zeros(4)] if r == 0 else None, dst=0))
     error_of("all_gather_into_tensor/size", lambda: dist.all_gather_into_tensor(
@@ -383,7 +419,9 @@ def test_mismatched_calls_raise_clear_errors_on_every_rank(tmp_path):
             "RuntimeError", "all_reduce: the ranks disagree on the reduction: rank 0 gave "
             "ReduceOp.SUM, rank 1 gave ReduceOp.MAX"]
         assert out["all_reduce/avg_int"] == [
-            "RuntimeError", "ReduceOp.AVG needs a floating point tensor, got torch.int64"]
+            "RuntimeError", "result type Float can't be cast to the desired output type Long"]
+        assert out["all_reduce/band_float"] == [
+            "RuntimeError", "Cannot use ReduceOp.BAND with non-integral dtype"]
         assert out["all_gather_into_tensor/size"] == [
             "RuntimeError", "output tensor size must be equal to world_size times input tensor "
             "size"]

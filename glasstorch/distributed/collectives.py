@@ -4,15 +4,19 @@ Every call works in place on the tensors' own memory through mpi4py's buffer int
 upper-case methods; no pickling). Before a collective, the ranks exchange a small header (dtype,
 shape, root, op, and whether their arguments passed the local checks) with one Allgather, so a
 mismatch raises the same clear RuntimeError on every rank instead of hanging or mixing bytes.
-Like torch's c10d ops, collectives change the data of a tensor and record no autograd graph.
+Like torch's c10d ops, collectives change the data of a tensor, record no autograd graph and
+leave its version counter alone.
 """
 
+import warnings
 from array import array
 
 from ..device import CPU, array_module, device_of, move
 from .process_group import GroupMember, ReduceOp, _mpi, _resolve
 
 _DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
+_TORCH_TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
+                     "int32": "Int", "int64": "Long"}  # as torch's messages name them
 _HEADER = 16  # error flag, dtype, root, op, ndim, then up to 11 sizes
 _OPS = [ReduceOp.SUM, ReduceOp.AVG, ReduceOp.PRODUCT, ReduceOp.MIN, ReduceOp.MAX, ReduceOp.BAND,
         ReduceOp.BOR, ReduceOp.BXOR]
@@ -98,9 +102,7 @@ def _host(tensor, reducing=False):
 
     def write_back():
         if copied:
-            _store(tensor, x.astype(name) if name == "float16" else x)
-        else:
-            tensor._version[0] += 1
+            _store(tensor, x.astype(name) if name == "float16" and reducing else x)
 
     return x, write_back
 
@@ -109,7 +111,6 @@ def _store(tensor, x):
     """Write the host array x (of the tensor's dtype, or its uint carrier) into the tensor."""
     data = tensor._data
     data[...] = move(x.view(data.dtype.name), device_of(data))
-    tensor._version[0] += 1
 
 
 def _averaged(x, op, size, write_back):
@@ -136,9 +137,10 @@ def _check_op(op, tensor):
     if op not in _OPS:
         raise ValueError(f"Unsupported ReduceOp {op!r}")
     if op == ReduceOp.AVG and not name.startswith("float"):
-        raise RuntimeError(f"ReduceOp.AVG needs a floating point tensor, got {tensor.dtype}")
+        raise RuntimeError("result type Float can't be cast to the desired output type "
+                           f"{_TORCH_TYPE_NAMES[name]}")
     if op in (ReduceOp.BAND, ReduceOp.BOR, ReduceOp.BXOR) and name.startswith("float"):
-        raise RuntimeError(f"ReduceOp.{op} needs an integer or bool tensor, got {tensor.dtype}")
+        raise RuntimeError(f"Cannot use ReduceOp.{op} with non-integral dtype")
 
 
 def _mpi_op(op, tensor):
@@ -207,10 +209,14 @@ def _agree(group, what, tensor, op=None, check=None):
     return root
 
 
-def _member(group):
-    """The group to run on, or None when this rank is not in it (torch then does nothing)."""
+def _member(group, what):
+    """The group to run on, or None when this rank is not in it (torch then warns, does nothing)."""
     group = _resolve(group)
-    return None if group is GroupMember.NON_GROUP_MEMBER else group
+    if group is GroupMember.NON_GROUP_MEMBER:
+        warnings.warn(f"Running {what} on global rank {GroupMember.WORLD.rank()} which does not "
+                      "belong to the given group.", stacklevel=3)
+        return None
+    return group
 
 
 def _group_rank(group, rank, group_rank, default=0):
@@ -252,7 +258,7 @@ def _start(comm, name, async_op, *args, finish=None):
 
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     """Reduce `tensor` over the ranks; every rank gets the result in place."""
-    group = _member(group)
+    group = _member(group, "all_reduce")
     if group is None:
         return None
     _agree(group, "all_reduce", tensor, op=op, check=lambda: _check_op(op, tensor))
@@ -263,7 +269,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
 
 def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
     """Copy `tensor` of rank `src` into `tensor` on every other rank."""
-    group = _member(group)
+    group = _member(group, "broadcast")
     if group is None:
         return None
     root = _agree(group, "broadcast", tensor, check=lambda: _group_rank(group, src, group_src))
@@ -273,7 +279,7 @@ def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
 
 def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):
     """Reduce `tensor` over the ranks into `tensor` of rank `dst` (the others keep theirs)."""
-    group = _member(group)
+    group = _member(group, "reduce")
     if group is None:
         return None
 
@@ -292,7 +298,7 @@ def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_
 
 def all_gather(tensor_list, tensor, group=None, async_op=False):
     """tensor_list[i] = `tensor` of rank i, on every rank."""
-    group = _member(group)
+    group = _member(group, "all_gather")
     if group is None:
         return None
     size = group.size()
@@ -311,7 +317,7 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
 
 def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
     """The ranks' `input_tensor`s, concatenated in rank order, into `output_tensor`."""
-    group = _member(group)
+    group = _member(group, "all_gather_into_tensor")
     if group is None:
         return None
 
@@ -332,7 +338,7 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
 
 def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
     """gather_list[i] = `tensor` of rank i, on rank `dst` only."""
-    group = _member(group)
+    group = _member(group, "gather")
     if group is None:
         return None
 
@@ -361,7 +367,7 @@ def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group
 
 def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, group_src=None):
     """`tensor` of rank i = scatter_list[i] of rank `src`."""
-    group = _member(group)
+    group = _member(group, "scatter")
     if group is None:
         return None
 
@@ -387,7 +393,7 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
 
 def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
     """Reduce `input` over the ranks; rank i gets the i-th of its equal chunks in `output`."""
-    group = _member(group)
+    group = _member(group, "reduce_scatter_tensor")
     if group is None:
         return None
 
@@ -410,7 +416,7 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
 
 def barrier(group=None, async_op=False, device_ids=None, timeout=None):
     """Wait until every rank of the group gets here."""
-    group = _member(group)
+    group = _member(group, "barrier")
     if group is None:
         return None
     return _start(group._comm, "Barrier", async_op)
@@ -422,7 +428,7 @@ def barrier(group=None, async_op=False, device_ids=None, timeout=None):
 
 def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
     """Start sending `tensor` to rank `dst`; wait() on the returned Work before changing it."""
-    group = _member(group)
+    group = _member(group, "isend")
     if group is None:
         return None
     if dst is None and group_dst is None:
@@ -434,7 +440,7 @@ def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
 
 def irecv(tensor, src=None, group=None, tag=0, group_src=None):
     """Start receiving into `tensor` from rank `src` (any rank when src is None)."""
-    group = _member(group)
+    group = _member(group, "irecv")
     if group is None:
         return None
     MPI = _mpi()
@@ -477,7 +483,7 @@ def recv(tensor, src=None, group=None, tag=0, group_src=None):
 # ---- Python objects (pickled, as torch does; not for tensors on the hot path) --------------
 
 def broadcast_object_list(object_list, src=None, group=None, device=None, group_src=None):
-    group = _member(group)
+    group = _member(group, "broadcast_object_list")
     if group is None:
         return
     root = _group_rank(group, src, group_src)
@@ -485,7 +491,7 @@ def broadcast_object_list(object_list, src=None, group=None, device=None, group_
 
 
 def all_gather_object(object_list, obj, group=None):
-    group = _member(group)
+    group = _member(group, "all_gather_object")
     if group is None:
         return
     object_list[:] = group._comm.allgather(obj)

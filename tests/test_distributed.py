@@ -517,6 +517,10 @@ def test_launcher_command_line(monkeypatch):
                     "--npernode", "2", sys.executable, "-m", "glasstorch.distributed._rank",
                     "-m", "pkg.train"]
     assert os.path.basename(launcher.find_mpirun()) == "mpirun"
+    line = launcher.command(["--standalone", "--nnodes=1", "--nproc-per-node=3", "t.py"])
+    assert line[:4] == [launcher.find_mpirun(), "--oversubscribe", "-n", "3"]
+    with pytest.raises(SystemExit, match="--nnodes above 1 needs --hostfile"):
+        launcher.command(["--nnodes", "2", "train.py"])
     with pytest.raises(SystemExit, match="--nproc-per-node must be at least 1"):
         launcher.command(["--nproc-per-node", "0", "train.py"])
 

@@ -29,6 +29,10 @@ def _parser():
     parser.add_argument("--nproc-per-node", "--nproc_per_node", type=int, default=1,
                         help="how many ranks to start (on each host of --hostfile)")
     parser.add_argument("--hostfile", help="Open MPI hostfile: one 'host slots=N' per line")
+    parser.add_argument("--nnodes", type=int, default=1,
+                        help="torchrun's; more than 1 needs --hostfile (which names the hosts)")
+    parser.add_argument("--standalone", action="store_true",
+                        help="torchrun's; accepted and implied (mpirun needs no rendezvous)")
     parser.add_argument("--mpirun-args", default="",
                         help="more options for mpirun, in one quoted string")
     parser.add_argument("-m", "--module", action="store_true",
@@ -44,6 +48,8 @@ def command(argv):
     if args.nproc_per_node < 1:
         raise SystemExit(f"glasstorch-run: --nproc-per-node must be at least 1, got "
                          f"{args.nproc_per_node}")
+    if args.nnodes > 1 and not args.hostfile:
+        raise SystemExit("glasstorch-run: --nnodes above 1 needs --hostfile listing the hosts")
     mpirun = find_mpirun()
     if mpirun is None:
         raise SystemExit("glasstorch-run: mpirun not found; install Open MPI: "

@@ -179,7 +179,8 @@ def test_usage_errors_exit_2():
 def test_console_script_points_at_main():
     pyproject = (ROOT / "pyproject.toml").read_text()
     scripts = pyproject.split("[project.scripts]\n", 1)[1].split("\n\n", 1)[0]
-    assert scripts.splitlines() == ['glasstorch = "glasstorch.cli:main"']
+    assert scripts.splitlines() == ['glasstorch = "glasstorch.cli:main"',
+                                    'glasstorch-run = "glasstorch.distributed.run:main"']
     from glasstorch import cli
 
     assert cli.main(["run"]) == 2

@@ -9,6 +9,17 @@ from ..device import array_module
 from . import function, grad_mode
 from .function import AccumulateGrad, edge_of
 
+_final_callbacks = []  # one list per backward in progress (innermost last)
+
+
+def queue_callback(callback):
+    """Run callback() once the current backward has finished (torch's
+    Variable._execution_engine.queue_callback); DistributedDataParallel waits on its
+    gradient all-reduces this way."""
+    if not _final_callbacks:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    _final_callbacks[-1].append(callback)
+
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """torch.autograd.backward: accumulate d(tensors)/d(leaf) into each leaf's `.grad`."""
@@ -127,6 +138,21 @@ def _run(tensors, grads, retain_graph, create_graph, capture, accumulate):
     captured = {}
     # with targets (autograd.grad, backward(inputs=...)), only the nodes on a path to one run
     needed = None if capture is None else _leading_to({node for node, _ in capture}, buffers)
+    callbacks = []
+    _final_callbacks.append(callbacks)
+    try:
+        _propagate(ready, buffers, dependencies, retain_graph, create_graph, capture,
+                   accumulate, captured, needed)
+    finally:
+        _final_callbacks.pop()
+    with grad_mode.set_grad_enabled(create_graph):
+        while callbacks:  # a callback may queue another
+            callbacks.pop(0)()
+    return captured
+
+
+def _propagate(ready, buffers, dependencies, retain_graph, create_graph, capture, accumulate,
+               captured, needed):
     with grad_mode.set_grad_enabled(create_graph):
         while ready:
             node = ready.pop()
@@ -155,6 +181,7 @@ def _run(tensors, grads, retain_graph, create_graph, capture, accumulate):
                         grads_out = _sum_to_inputs(grads_out, node._sum_to)
                 if not retain_graph and node._saved_entries:
                     node._release()
+            newly_ready = []
             for e, g in zip(node._edges, grads_out):
                 if not e:  # None or NOT_AN_INPUT
                     continue
@@ -167,8 +194,16 @@ def _run(tensors, grads, retain_graph, create_graph, capture, accumulate):
                 remaining = dependencies[nxt] - 1
                 dependencies[nxt] = remaining
                 if remaining == 0:
-                    ready.append(nxt)
-    return captured
+                    newly_ready.append(nxt)
+            if len(newly_ready) > 1:
+                # the latest-created first and leaves at once, as torch's engine orders its
+                # ready queue: a layer's .grad (and hooks on it, e.g. DDP's all-reduce) early
+                newly_ready.sort(key=_sequence_nr)
+            ready.extend(newly_ready)
+
+
+def _sequence_nr(node):
+    return node._sequence_nr
 
 
 def _leading_to(targets, roots):

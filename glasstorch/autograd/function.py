@@ -11,6 +11,8 @@ Two kinds of Function share this machinery:
 - user subclasses of `torch.autograd.Function`: forward receives Tensors, as in PyTorch.
 """
 
+import itertools
+
 from ..device import HAS_CUPY, array_module, default_xp, device_of, move
 from . import grad_mode
 
@@ -38,6 +40,7 @@ class _NoInputNeedsGrad:
 _NOTHING_NEEDS_GRAD = _NoInputNeedsGrad()
 
 
+_sequence = itertools.count()
 NOT_AN_INPUT = False  # in Node._edges: a forward argument that is not a Tensor (falsy, like None)
 
 
@@ -53,6 +56,7 @@ class Node:
     # (input position, shape) of inputs that an elementwise op broadcast: the engine sums
     # their gradients back to these shapes, as torch's engine does
     _sum_to = ()
+    _sequence_nr = 0  # creation order; the engine runs later-created nodes first, as torch
 
     def name(self):
         return type(self).__name__
@@ -74,6 +78,8 @@ class Node:
 
 class AccumulateGrad(Node):
     """The node behind a leaf tensor that requires grad: it adds gradients to `.grad`."""
+
+    _sequence_nr = float("inf")  # run as soon as ready (torch: UINT64_MAX)
 
     def __init__(self, variable):
         self.variable = variable
@@ -264,6 +270,7 @@ class Function(FunctionCtx, Node):
             ctx._view_version = out._version[0]
         if record:
             ctx._edges = edges
+            ctx._sequence_nr = next(_sequence)
             if cls._broadcasts:  # two operands; one needing a gradient may be broadcast
                 a, b = inputs
                 # equal size and rank: equal shape (no tuples made), except when empty
@@ -335,6 +342,7 @@ def _record(ctx, args, outputs):
         (edge_of(a) if a._requires_grad else None) if isinstance(a, Tensor) else NOT_AN_INPUT
         for a in args
     )
+    ctx._sequence_nr = next(_sequence)
     ctx._n_outputs = len(outputs)
     if ctx._n_outputs > 1:
         ctx._output_meta = [(t._data.shape, t._data.dtype) for t in outputs]

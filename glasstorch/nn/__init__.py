@@ -1,6 +1,6 @@
 """torch.nn: Module, Parameter, the layers, functional and init. One import line per file."""
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .modules.activation import (
     ELU, GELU, Hardtanh, LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softplus, Tanh,
 )

@@ -1,0 +1,3 @@
+"""torch.nn.parallel: DistributedDataParallel over glasstorch.distributed (MPI)."""
+
+from .distributed import DistributedDataParallel

@@ -225,6 +225,58 @@ LENET = PRELUDE + """
         ddp(mine(x))  # the buffers broadcast before a forward: rank 0's everywhere
         out[key + "_buffers_after_eval"] = flat(model.buffers()).tolist()
 
+    # SyncBatchNorm: statistics over both ranks' halves, so training equals one process on the
+    # concatenated batch, running stats included
+    def without_zero_grads(model, opt_name, dtype):
+        # the bias of a layer just before a batch norm has a true gradient of 0 and a computed
+        # one of rounding noise, which differs between any two summation orders (one process
+        # against two ranks): in float32 (noise ~1e-4 relative here; BN absorbs the bias, so
+        # the function is unchanged) and under Adam (which turns any noise into steps of lr)
+        # it would compare noise, so there those biases stay fixed, in the reference as in DDP
+        if opt_name == "adam" or dtype == torch.float32:
+            for i in (0, 4, 9, 12):
+                model[i].bias.requires_grad_(False)
+        return model.to(dtype)
+
+    def sync_reference(opt_name, dtype, data_dtype):
+        torch.manual_seed(11)
+        ref = without_zero_grads(lenet_bn(torch), opt_name, dtype)
+        ref_opt = optimizer(opt_name, ref.parameters())
+        for step in range(20):
+            x, y = batch(step, (1, 28, 28), data_dtype, classes=10)
+            ref_opt.zero_grad()
+            F.cross_entropy(ref(x.to(dtype)), y).backward()
+            ref_opt.step()
+        return ref
+
+    for opt_name, dtype in (("sgd", torch.float64), ("adam", torch.float64),
+                            ("sgd", torch.float32), ("adam", torch.float32)):
+        torch.manual_seed(11 + r)
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(without_zero_grads(lenet_bn(torch), opt_name, dtype))
+        ddp = DDP(model)
+        opt = optimizer(opt_name, ddp.parameters())
+        for step in range(20):
+            x, y = batch(step, (1, 28, 28), dtype, classes=10)
+            opt.zero_grad()
+            F.cross_entropy(ddp(mine(x)), mine(y)).backward()
+            opt.step()
+        key = f"sync_{opt_name}_{str(dtype)[-7:]}"
+        out[key + "_types"] = sorted({type(m).__name__ for m in model.modules()})
+        out[key + "_params"] = flat(model.parameters()).tolist()
+        out[key + "_buffers"] = flat(model.buffers()).tolist()
+        if r == 0:
+            ref = sync_reference(opt_name, dtype, dtype)
+            out[key + "_diff"] = maxdiff(model.parameters(), ref.parameters())
+            out[key + "_stats_diff"] = maxdiff(model.buffers(), ref.buffers())
+            running = [b for b in ref.buffers() if b.is_floating_point()]
+            out[key + "_stats_scale"] = float(np.abs(flat(running)).max())
+            if dtype == torch.float32:  # how far one float32 process is from float64
+                exact = sync_reference(opt_name, torch.float64, dtype)
+                out[key + "_exact_diff"] = maxdiff(model.parameters(), exact.parameters())
+                out[key + "_ref_exact_diff"] = maxdiff(ref.parameters(), exact.parameters())
+                out[key + "_ref_exact_stats"] = maxdiff(ref.buffers(), exact.buffers())
+                out[key + "_exact_stats"] = maxdiff(model.buffers(), exact.buffers())
+
     print("RESULT " + json.dumps(out), flush=True)
     dist.destroy_process_group()
 """
@@ -265,6 +317,28 @@ def test_lenet_bn_with_per_rank_batchnorm_statistics(lenet_results, opt_name, to
     assert np.abs(stats1 - np.array(rank0[opt_name + "_rank1_stats"])).max() < tol
     assert np.abs(stats1 - np.array(rank0[opt_name + "_buffers"])).max() > 1e-3
     assert rank1[opt_name + "_buffers_after_eval"] == rank0[opt_name + "_buffers_after_eval"]
+
+
+@pytest.mark.parametrize("opt_name", ["sgd", "adam"])
+@pytest.mark.parametrize("dtype, tol", [("float64", 1e-10), ("float32", 1e-5)])
+def test_lenet_bn_with_sync_batchnorm_equals_one_process(lenet_results, opt_name, dtype, tol):
+    rank0, rank1 = lenet_results
+    key = f"sync_{opt_name}_{dtype}"
+    assert "SyncBatchNorm" in rank0[key + "_types"] and "BatchNorm2d" not in rank0[key + "_types"]
+    assert rank0[key + "_params"] == rank1[key + "_params"]
+    assert rank0[key + "_buffers"] == rank1[key + "_buffers"]
+    if dtype == "float64":  # running stats to tol relative to their size
+        assert rank0[key + "_stats_diff"] < tol * rank0[key + "_stats_scale"]
+    else:  # float32: one process's running variances are ~1e-5 (SGD) to 1e-4 (Adam) from
+        # float64's; the ranks' must be as close to float64's as one float32 process's are
+        assert rank0[key + "_exact_stats"] < 2 * rank0[key + "_ref_exact_stats"] < 2e-4
+    if dtype == "float32" and opt_name == "adam":
+        # Adam in float32 makes steps of lr out of the rounding noise of gradients near 0, so
+        # one float32 process is itself ~4e-4 from the float64 run: the two ranks must be as
+        # close to the float64 run as one float32 process is
+        assert rank0[key + "_exact_diff"] < 2 * rank0[key + "_ref_exact_diff"] < 1e-3
+    else:
+        assert rank0[key + "_diff"] < tol
 
 
 def test_construction_broadcasts_rank_0s_parameters(mlp_results):
@@ -348,3 +422,22 @@ def test_a_layers_gradients_accumulate_before_backward_goes_below_it():
         p.register_post_accumulate_grad_hook(lambda p, name=name: order.append(name))
     model(torch.randn(2, 5)).sum().backward()
     assert order == ["2.bias", "2.weight", "0.bias", "0.weight"]  # torch's order
+
+
+def test_convert_sync_batchnorm_shares_parameters_and_buffers_and_acts_alone_as_batchnorm():
+    torch.manual_seed(0)
+    bn = torch.nn.BatchNorm2d(3)
+    model = torch.nn.Sequential(torch.nn.Conv2d(2, 3, 1), bn, torch.nn.ReLU())
+    converted = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    sync = converted[1]
+    assert converted is model and type(sync) is torch.nn.SyncBatchNorm
+    assert sync.weight is bn.weight and sync.running_mean is bn.running_mean
+    assert list(converted.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias",
+                                            "1.running_mean", "1.running_var",
+                                            "1.num_batches_tracked"]
+    x = torch.randn(4, 3, 5, 5, dtype=torch.float64)
+    ref = torch.nn.BatchNorm2d(3).double()
+    sync = torch.nn.SyncBatchNorm(3).double()  # no process group: plain batch norm, as torch
+    assert torch.allclose(sync(x), ref(x)) and torch.allclose(sync.running_var, ref.running_var)
+    with pytest.raises(ValueError, match="expected at least 2D input"):
+        sync(torch.randn(3))

@@ -30,6 +30,7 @@ from .modules.rnn import (
     GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase,
 )
 from .modules.sparse import Embedding
+from .modules.sync_batchnorm import SyncBatchNorm
 from .modules.transformer import (
     Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
     TransformerEncoderLayer,

@@ -6,7 +6,7 @@ no_grad unless create_graph=True; then the gradients get a graph of their own.
 """
 
 from ..device import array_module
-from . import function, grad_mode
+from . import function, grad_mode, watchers
 from .function import AccumulateGrad, edge_of
 
 _final_callbacks = []  # one list per backward in progress (innermost last)
@@ -157,30 +157,13 @@ def _propagate(ready, buffers, dependencies, retain_graph, create_graph, capture
         while ready:
             node = ready.pop()
             grads_in = buffers.pop(node, None)
-            if grads_in is None:  # nothing flowed into this node: pass nothing on
-                grads_out = (None,) * len(node._edges)
-            else:
-                if node._output_hooks or capture is not None or type(node) is AccumulateGrad:
-                    grads_in = _before_backward(node, grads_in, create_graph, capture,
-                                                accumulate, captured)
-                if grads_in is None:  # a leaf: its gradient went into .grad
-                    grads_out = ()
-                elif needed is not None and node not in needed:  # no target below: not run
-                    grads_out = (None,) * len(node._edges)
-                else:  # an op's backward, inline: this loop is the engine's hot path
-                    if node._n_outputs > 1 and node.materialize_grads:
-                        grads_in = _materialize(node, grads_in)
-                    grads_out = type(node).backward(node, *grads_in)
-                    if type(grads_out) is not tuple:
-                        grads_out = (grads_out,)
-                    if len(grads_out) < len(node._edges):
-                        raise RuntimeError(
-                            f"function {node.name()} returned an incorrect number of gradients "
-                            f"(expected {len(node._edges)}, got {len(grads_out)})")
-                    if node._sum_to:  # inputs the op broadcast: their gradients summed back
-                        grads_out = _sum_to_inputs(grads_out, node._sum_to)
-                if not retain_graph and node._saved_entries:
-                    node._release()
+            try:
+                grads_out = _run_node(node, grads_in, retain_graph, create_graph, capture,
+                                      accumulate, captured, needed)
+            except Exception as error:
+                if watchers.active:
+                    watchers.node_failed(node, error)
+                raise
             newly_ready = []
             for e, g in zip(node._edges, grads_out):
                 if not e:  # None or NOT_AN_INPUT
@@ -200,6 +183,41 @@ def _propagate(ready, buffers, dependencies, retain_graph, create_graph, capture
                 # ready queue: a layer's .grad (and hooks on it, e.g. DDP's all-reduce) early
                 newly_ready.sort(key=_sequence_nr)
             ready.extend(newly_ready)
+
+
+def _run_node(node, grads_in, retain_graph, create_graph, capture, accumulate, captured,
+              needed):
+    """Run one node's backward on the gradients that reached it; return what it passes on."""
+    received = grads_in  # for the watchers: the gradients as they arrived
+    if watchers.active:
+        watchers.node_started(node, grads_in)
+    if grads_in is None:  # nothing flowed into this node: pass nothing on
+        grads_out = (None,) * len(node._edges)
+    else:
+        if node._output_hooks or capture is not None or type(node) is AccumulateGrad:
+            grads_in = _before_backward(node, grads_in, create_graph, capture,
+                                        accumulate, captured)
+        if grads_in is None:  # a leaf: its gradient went into .grad
+            grads_out = ()
+        elif needed is not None and node not in needed:  # no target below: not run
+            grads_out = (None,) * len(node._edges)
+        else:  # the op's backward
+            if node._n_outputs > 1 and node.materialize_grads:
+                grads_in = _materialize(node, grads_in)
+            grads_out = type(node).backward(node, *grads_in)
+            if type(grads_out) is not tuple:
+                grads_out = (grads_out,)
+            if len(grads_out) < len(node._edges):
+                raise RuntimeError(
+                    f"function {node.name()} returned an incorrect number of gradients "
+                    f"(expected {len(node._edges)}, got {len(grads_out)})")
+            if node._sum_to:  # inputs the op broadcast: their gradients summed back
+                grads_out = _sum_to_inputs(grads_out, node._sum_to)
+        if not retain_graph and node._saved_entries:
+            node._release()
+    if watchers.active:
+        watchers.node_finished(node, received, grads_out)
+    return grads_out
 
 
 def _sequence_nr(node):

@@ -64,9 +64,16 @@ class Node:
     def __repr__(self):
         return f"<{self.name()} object at {hex(id(self))}>"
 
+    # the forward arguments, by position, that torch's node has as inputs, where that is not
+    # every Tensor argument: add/sub/mul/div count a number operand too (torch wraps it as a
+    # tensor), where() leaves out its condition, `2 ** x` its base (None: the Tensor arguments)
+    _torch_inputs = None
+
     @property
     def next_functions(self):
-        # like torch: an entry per Tensor argument, (None, 0) where no gradient flows
+        # like torch: an entry per input, (None, 0) where no gradient flows
+        if self._torch_inputs is not None:
+            return tuple(self._edges[i] or (None, 0) for i in self._torch_inputs)
         return tuple(e or (None, 0) for e in self._edges if e is not NOT_AN_INPUT)
 
     def _add_output_hook(self, output_nr, hook):

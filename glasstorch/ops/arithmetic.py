@@ -15,6 +15,7 @@ from .operands import a_cast, as_scalar, binary_operands
 class Add(Function):
     _primitive = True
     _broadcasts = True
+    _torch_inputs = (0, 1)  # a number operand too, as (None, 0)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -28,6 +29,7 @@ class Add(Function):
 class Sub(Function):
     _primitive = True
     _broadcasts = True
+    _torch_inputs = (0, 1)  # a number operand too, as (None, 0)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -41,6 +43,8 @@ class Sub(Function):
 class Rsub(Sub):
     """number - tensor: same math as Sub; its own class only to carry torch's node name."""
 
+    _torch_inputs = (1,)  # torch's rsub(tensor, number) has the tensor only
+
     def name(self):
         return "RsubBackward1"
 
@@ -48,6 +52,7 @@ class Rsub(Sub):
 class Mul(Function):
     _primitive = True
     _broadcasts = True
+    _torch_inputs = (0, 1)  # a number operand too, as (None, 0)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -65,6 +70,7 @@ class Mul(Function):
 class Div(Function):
     _primitive = True
     _broadcasts = True
+    _torch_inputs = (0, 1)  # a number operand too, as (None, 0)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -157,6 +163,8 @@ class PowTensor(Function):
 class RPow(PowTensor):
     """number ** tensor: same math as PowTensor; its own class only to carry torch's node name."""
 
+    _torch_inputs = (1,)  # torch's pow(number, tensor) has the exponent only
+
     def name(self):
         return "PowBackward2"
 
@@ -237,11 +245,12 @@ class ArithmeticMethods:
     __slots__ = ()
 
     def __add__(self, other): return Add.apply(*binary_operands(self, other))
-    def __radd__(self, other): return Add.apply(*binary_operands(other, self))
+    # tensor first, as torch's x.__radd__(3) is add(x, 3): the same result and the same graph
+    def __radd__(self, other): return Add.apply(*binary_operands(self, other))
     def __sub__(self, other): return Sub.apply(*_sub_operands(self, other))
     def __rsub__(self, other): return Rsub.apply(*_sub_operands(other, self))
     def __mul__(self, other): return Mul.apply(*binary_operands(self, other))
-    def __rmul__(self, other): return Mul.apply(*binary_operands(other, self))
+    def __rmul__(self, other): return Mul.apply(*binary_operands(self, other))
     def __truediv__(self, other): return self.div(other)
     def __rtruediv__(self, other):
         if type(other) in (int, float):  # 2 / x is reciprocal(x) * 2 in torch: same rounding

@@ -388,6 +388,7 @@ class Minimum(Function):
 
 class Where(Function):
     _primitive = True
+    _torch_inputs = (1, 2)  # the condition is no input of torch's node
 
     @staticmethod
     def forward(ctx, condition, a, b):

@@ -1,6 +1,6 @@
 """Automatic differentiation: Function, the backward engine, grad modes, gradcheck."""
 
-from . import grad_mode
+from . import grad_mode, graph
 from .engine import backward, grad
 from .function import Function, FunctionCtx, once_differentiable
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck

@@ -13,6 +13,11 @@ from .operands import a_cast, as_scalar, binary_operands
 
 
 class Add(Function):
+    """Elementwise sum y = a + b.
+
+    backward: grad_a = grad, grad_b = grad
+    """
+
     _primitive = True
     _broadcasts = True
     _torch_inputs = (0, 1)  # a number operand too, as (None, 0)
@@ -27,6 +32,11 @@ class Add(Function):
 
 
 class Sub(Function):
+    """Elementwise difference y = a - b.
+
+    backward: grad_a = grad, grad_b = -grad
+    """
+
     _primitive = True
     _broadcasts = True
     _torch_inputs = (0, 1)  # a number operand too, as (None, 0)
@@ -41,7 +51,10 @@ class Sub(Function):
 
 
 class Rsub(Sub):
-    """number - tensor: same math as Sub; its own class only to carry torch's node name."""
+    """number - tensor: same math as Sub; its own class only to carry torch's node name.
+
+    backward: grad_a = grad, grad_b = -grad
+    """
 
     _torch_inputs = (1,)  # torch's rsub(tensor, number) has the tensor only
 
@@ -50,6 +63,11 @@ class Rsub(Sub):
 
 
 class Mul(Function):
+    """Elementwise product y = a * b.
+
+    backward: grad_a = grad * b, grad_b = grad * a
+    """
+
     _primitive = True
     _broadcasts = True
     _torch_inputs = (0, 1)  # a number operand too, as (None, 0)
@@ -68,6 +86,11 @@ class Mul(Function):
 
 
 class Div(Function):
+    """Elementwise quotient y = a / b.
+
+    backward: grad_a = grad / b, grad_b = -grad * a / b²
+    """
+
     _primitive = True
     _broadcasts = True
     _torch_inputs = (0, 1)  # a number operand too, as (None, 0)
@@ -86,6 +109,11 @@ class Div(Function):
 
 
 class Reciprocal(Function):
+    """y = 1 / x, elementwise.
+
+    backward: grad_x = -grad * y²  (y = 1 / x)
+    """
+
     _primitive = True
 
     @staticmethod
@@ -101,6 +129,11 @@ class Reciprocal(Function):
 
 
 class Neg(Function):
+    """y = -x.
+
+    backward: grad_x = -grad
+    """
+
     _primitive = True
 
     @staticmethod
@@ -113,7 +146,10 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """x ** exponent for a Python-number exponent."""
+    """x ** exponent for a Python-number exponent.
+
+    backward: grad_x = grad * exponent * x ** (exponent - 1)  (x ** 0 has gradient 0)
+    """
 
     _primitive = True
 
@@ -132,7 +168,11 @@ class Pow(Function):
 
 
 class PowTensor(Function):
-    """a ** b for two tensors (torch names its node PowBackward1)."""
+    """a ** b for two tensors (torch names its node PowBackward1).
+
+    backward: grad_a = grad * b * a ** (b - 1)  (0 where b = 0),
+        grad_b = grad * y * log(a)  (y = a ** b; 0 where a = 0 and b >= 0)
+    """
 
     _primitive = True
     _broadcasts = True
@@ -161,7 +201,11 @@ class PowTensor(Function):
 
 
 class RPow(PowTensor):
-    """number ** tensor: same math as PowTensor; its own class only to carry torch's node name."""
+    """number ** tensor: same math as PowTensor; its own class only to carry torch's node name.
+
+    backward: grad_a = grad * b * a ** (b - 1)  (0 where b = 0),
+        grad_b = grad * y * log(a)  (y = a ** b; 0 where a = 0 and b >= 0)
+    """
 
     _torch_inputs = (1,)  # torch's pow(number, tensor) has the exponent only
 
@@ -170,6 +214,11 @@ class RPow(PowTensor):
 
 
 class Remainder(Function):
+    """Elementwise remainder y = a - floor(a / b) * b (the sign of b's), torch.remainder.
+
+    backward: grad_a = grad, grad_b = -grad * floor(a / b)
+    """
+
     _primitive = True
     _broadcasts = True
 
@@ -216,6 +265,11 @@ def _sub_operands(a, b):
 
 
 class FloorDivide(Function):
+    """Elementwise floor(a / b).
+
+    backward: grad_a = 0, grad_b = 0  (piecewise constant)
+    """
+
     _primitive = True
     _broadcasts = True
 

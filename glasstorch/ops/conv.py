@@ -183,7 +183,10 @@ def _shifted_weight_grad(xp, x, grad, weight_shape, padding, dilation, groups):
 
 
 class Unfold(Function):
-    """(N, C, *size) -> (N, C * prod(kernel_size), L): each window as a column."""
+    """(N, C, *size) -> (N, C * prod(kernel_size), L): each window as a column.
+
+    backward: grad_x = fold(grad): each column's entries added back where they came from
+    """
 
     _primitive = True
 
@@ -202,7 +205,10 @@ class Unfold(Function):
 
 
 class Fold(Function):
-    """(N, C * prod(kernel_size), L) -> (N, C, *size): columns summed back into place."""
+    """(N, C * prod(kernel_size), L) -> (N, C, *size): columns summed back into place.
+
+    backward: grad_cols = unfold(grad)
+    """
 
     _primitive = True
 
@@ -257,6 +263,10 @@ class Convolution(Function):
     (9x the input for a 3x3 kernel); with fewer output than input channels as well, forward
     and weight gradient are shifted products (_shifted_convolution, _shifted_weight_grad),
     else the columns are copied again in backward.
+
+    backward: grad_x = fold(weight.T @ grad), grad_weight = grad @ unfold(x).T,
+        grad_bias = sum(grad)
+        (per group; weight as an (O, C·K) matrix, grad as (O, N·L); the sum over all dims but 1)
     """
 
     _primitive = True

@@ -35,6 +35,11 @@ def in_parts(compute, out, *inputs):
 
 
 class Exp(Function):
+    """y = exp(x), elementwise.
+
+    backward: grad_x = grad * y  (y = exp(x))
+    """
+
     _primitive = True
 
     @staticmethod
@@ -56,6 +61,11 @@ class Exp(Function):
 
 
 class Log(Function):
+    """y = log(x), the natural logarithm, elementwise.
+
+    backward: grad_x = grad / x
+    """
+
     _primitive = True
 
     @staticmethod
@@ -70,6 +80,11 @@ class Log(Function):
 
 
 class Log1P(Function):
+    """y = log(1 + x), elementwise.
+
+    backward: grad_x = grad / (1 + x)
+    """
+
     _primitive = True
 
     @staticmethod
@@ -84,6 +99,11 @@ class Log1P(Function):
 
 
 class Sqrt(Function):
+    """y = sqrt(x), elementwise.
+
+    backward: grad_x = grad / (2 * y)  (y = sqrt(x))
+    """
+
     _primitive = True
 
     @staticmethod
@@ -99,6 +119,11 @@ class Sqrt(Function):
 
 
 class Sin(Function):
+    """y = sin(x), elementwise.
+
+    backward: grad_x = grad * cos(x)
+    """
+
     _primitive = True
 
     @staticmethod
@@ -113,6 +138,11 @@ class Sin(Function):
 
 
 class Cos(Function):
+    """y = cos(x), elementwise.
+
+    backward: grad_x = -grad * sin(x)
+    """
+
     _primitive = True
 
     @staticmethod
@@ -127,6 +157,11 @@ class Cos(Function):
 
 
 class Sinh(Function):
+    """y = sinh(x), elementwise.
+
+    backward: grad_x = grad * cosh(x)
+    """
+
     _primitive = True
 
     @staticmethod
@@ -141,6 +176,11 @@ class Sinh(Function):
 
 
 class Cosh(Function):
+    """y = cosh(x), elementwise.
+
+    backward: grad_x = grad * sinh(x)
+    """
+
     _primitive = True
 
     @staticmethod
@@ -155,6 +195,11 @@ class Cosh(Function):
 
 
 class Tan(Function):
+    """y = tan(x), elementwise.
+
+    backward: grad_x = grad * (1 + y²)  (y = tan(x))
+    """
+
     _primitive = True
 
     @staticmethod
@@ -170,6 +215,11 @@ class Tan(Function):
 
 
 class Tanh(Function):
+    """y = tanh(x), elementwise.
+
+    backward: grad_x = grad * (1 - y²)  (y = tanh(x))
+    """
+
     _primitive = True
 
     @staticmethod
@@ -185,7 +235,11 @@ class Tanh(Function):
 
 
 class TanhBackward(Function):
-    """grad * (1 - y²) as one node: tanh is on the hot path of small networks."""
+    """grad * (1 - y²) as one node: tanh is on the hot path of small networks.
+
+    backward: grad_grad = grad2 * (1 - y²), grad_y = -2 * grad2 * grad * y
+        (grad2: the gradient reaching this node)
+    """
 
     _primitive = True
 
@@ -201,7 +255,12 @@ class TanhBackward(Function):
 
 
 class Sigmoid(Function):
-    """A primitive rather than 1 / (1 + exp(-x)) in Tensor ops: one node instead of four."""
+    """y = sigmoid(x) = 1 / (1 + exp(-x)), elementwise.
+
+    A primitive rather than 1 / (1 + exp(-x)) in Tensor ops: one node instead of four.
+
+    backward: grad_x = grad * y * (1 - y)  (y = sigmoid(x))
+    """
 
     _primitive = True
 
@@ -228,7 +287,11 @@ class Sigmoid(Function):
 
 
 class SigmoidBackward(Function):
-    """grad * y * (1 - y) as one node, like TanhBackward."""
+    """grad * y * (1 - y) as one node, like TanhBackward.
+
+    backward: grad_grad = grad2 * y * (1 - y), grad_y = grad2 * grad * (1 - 2 * y)
+        (grad2: the gradient reaching this node)
+    """
 
     _primitive = True
 
@@ -250,6 +313,11 @@ class SigmoidBackward(Function):
 
 
 class Relu(Function):
+    """y = max(x, 0), elementwise.
+
+    backward: grad_x = grad * [y > 0]  (relu'(0) = 0, as in torch)
+    """
+
     _primitive = True
 
     @staticmethod
@@ -266,7 +334,10 @@ class Relu(Function):
 
 
 class ThresholdBackward(Function):
-    """grad where y > 0, else 0 (relu'(0) = 0, as in torch), as one node."""
+    """grad where y > 0, else 0 (relu'(0) = 0, as in torch), as one node.
+
+    backward: grad_grad = grad2 * [y > 0]  (grad2: the gradient reaching this node)
+    """
 
     _primitive = True
 
@@ -294,6 +365,11 @@ class ThresholdBackward(Function):
 
 
 class Abs(Function):
+    """y = |x|, elementwise.
+
+    backward: grad_x = grad * sign(x)
+    """
+
     _primitive = True
 
     @staticmethod
@@ -308,7 +384,10 @@ class Abs(Function):
 
 
 class _ZeroGradient(Function):
-    """Piecewise-constant ops: their gradient is zero wherever it exists (torch's convention)."""
+    """Piecewise-constant ops: their gradient is zero wherever it exists (torch's convention).
+
+    backward: grad_x = 0
+    """
 
     _primitive = True
 
@@ -318,30 +397,55 @@ class _ZeroGradient(Function):
 
 
 class Sign(_ZeroGradient):
+    """y = sign(x) (-1, 0 or 1), elementwise.
+
+    backward: grad_x = 0  (piecewise constant)
+    """
+
     @staticmethod
     def forward(ctx, x):
         return ctx.xp.sign(x)
 
 
 class Floor(_ZeroGradient):
+    """y = floor(x), elementwise.
+
+    backward: grad_x = 0  (piecewise constant)
+    """
+
     @staticmethod
     def forward(ctx, x):
         return ctx.xp.floor(x)
 
 
 class Ceil(_ZeroGradient):
+    """y = ceil(x), elementwise.
+
+    backward: grad_x = 0  (piecewise constant)
+    """
+
     @staticmethod
     def forward(ctx, x):
         return ctx.xp.ceil(x)
 
 
 class Trunc(_ZeroGradient):
+    """y = x rounded towards zero, elementwise.
+
+    backward: grad_x = 0  (piecewise constant)
+    """
+
     @staticmethod
     def forward(ctx, x):
         return ctx.xp.trunc(x)
 
 
 class Round(_ZeroGradient):
+    """y = x rounded to `decimals` decimals, half to even, elementwise.
+
+    backward: grad_x = 0  (piecewise constant)
+    """
+
     @staticmethod
     def forward(ctx, x, decimals):
         return ctx.xp.round(x, decimals)  # half to even, like torch
@@ -355,6 +459,11 @@ class Round(_ZeroGradient):
 
 
 class Maximum(Function):
+    """Elementwise maximum y = max(a, b).
+
+    backward: grad_a = grad * ([a > b] + [a = b] / 2), grad_b = grad * ([b > a] + [a = b] / 2)
+    """
+
     _primitive = True
     _broadcasts = True
 
@@ -371,6 +480,11 @@ class Maximum(Function):
 
 
 class Minimum(Function):
+    """Elementwise minimum y = min(a, b).
+
+    backward: grad_a = grad * ([a < b] + [a = b] / 2), grad_b = grad * ([b < a] + [a = b] / 2)
+    """
+
     _primitive = True
     _broadcasts = True
 
@@ -387,6 +501,11 @@ class Minimum(Function):
 
 
 class Where(Function):
+    """y = a where condition, else b (torch.where).
+
+    backward: grad_a = grad * [condition], grad_b = grad * [not condition]
+    """
+
     _primitive = True
     _torch_inputs = (1, 2)  # the condition is no input of torch's node
 
@@ -404,6 +523,11 @@ class Where(Function):
 
 
 class Clamp(Function):
+    """y = min(max(x, min), max), elementwise (a bound may be None).
+
+    backward: grad_x = grad * [min <= x <= max]
+    """
+
     _primitive = True
 
     def name(self):  # torch: ClampBackward1 for number bounds (ClampBackward0 for tensors)
@@ -428,7 +552,10 @@ class Clamp(Function):
 
 
 class ToCopy(Function):
-    """A dtype conversion (torch's node for .to(dtype) is ToCopyBackward0)."""
+    """A dtype conversion (torch's node for .to(dtype) is ToCopyBackward0).
+
+    backward: grad_x = grad converted back to x's dtype
+    """
 
     _primitive = True
 
@@ -443,7 +570,10 @@ class ToCopy(Function):
 
 
 class ToDevice(Function):
-    """A copy to another device (torch's node for .to(device) is ToCopyBackward0 too)."""
+    """A copy to another device (torch's node for .to(device) is ToCopyBackward0 too).
+
+    backward: grad_x = grad moved back to x's device
+    """
 
     _primitive = True
 
@@ -461,6 +591,11 @@ class ToDevice(Function):
 
 
 class Clone(Function):
+    """y = a copy of x.
+
+    backward: grad_x = grad
+    """
+
     _primitive = True
 
     @staticmethod

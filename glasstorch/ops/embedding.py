@@ -54,7 +54,11 @@ def sum_rows(xp, indices, rows, num_weights):
 
 
 class Embedding(Function):
-    """weight[indices]; padding_idx (-1 for none) and scale_grad_by_freq only shape the gradient."""
+    """weight[indices]; padding_idx (-1 for none) and scale_grad_by_freq only shape the gradient.
+
+    backward: grad_weight[r] = the sum of the rows of grad whose index is r
+        (none for padding_idx; divided by r's count with scale_grad_by_freq)
+    """
 
     _primitive = True
 
@@ -69,7 +73,11 @@ class Embedding(Function):
 
 
 class EmbeddingDenseBackward(Function):
-    """The weight's gradient: grad's rows (one per index) summed into the rows they came from."""
+    """The weight's gradient: grad's rows (one per index) summed into the rows they came from.
+
+    backward: grad_grad = grad2[indices]  (times the same factors)
+        (grad2: the gradient reaching this node)
+    """
 
     _primitive = True
 

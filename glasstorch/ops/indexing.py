@@ -26,7 +26,10 @@ def _is_advanced(key):
 
 
 class Index(Function):
-    """x[key] with an advanced (tensor) index: a copy."""
+    """x[key] with an advanced (tensor) index: a copy.
+
+    backward: grad_x = zeros shaped like x, with grad added at [key]
+    """
 
     _primitive = True
 
@@ -42,7 +45,10 @@ class Index(Function):
 
 
 class Slice(Index):
-    """x[key] with a basic index (ints, slices, None, ...): a view, as in torch."""
+    """x[key] with a basic index (ints, slices, None, ...): a view, as in torch.
+
+    backward: grad_x = zeros shaped like x, with grad at [key]
+    """
 
     _is_view = True
 
@@ -55,7 +61,10 @@ def index(x, key, advanced):
 
 
 class IndexPut(Function):
-    """A copy of `base` with base[key] set to (or, with accumulate, increased by) `values`."""
+    """A copy of `base` with base[key] set to (or, with accumulate, increased by) `values`.
+
+    backward: grad_base = grad, zeroed at [key] unless accumulate, grad_values = grad[key]
+    """
 
     _primitive = True
 

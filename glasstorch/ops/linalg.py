@@ -15,6 +15,11 @@ from .operands import broadcast_shapes
 
 
 class Dot(Function):
+    """The dot product y = sum_i a_i b_i of two vectors.
+
+    backward: grad_a = grad * b, grad_b = grad * a
+    """
+
     _primitive = True
 
     @staticmethod
@@ -33,7 +38,10 @@ class Mm(Function):
     """a @ b for matrices; batch dims broadcast (an operand needing grad is pre-expanded).
 
     A small product with a short inner dimension is summed term by term, as PyTorch's CPU
-    BLAS sums it, so that it is bit-identical to torch's (see _torch_sums_in_order)."""
+    BLAS sums it, so that it is bit-identical to torch's (see _torch_sums_in_order).
+
+    backward: grad_a = grad @ b.T, grad_b = a.T @ grad
+    """
 
     _primitive = True
 
@@ -78,7 +86,12 @@ def product(xp, a, b):
 
 
 class Bmm(Mm):
-    """Same math as Mm; its own class only to carry torch's node name."""
+    """y = a @ b, batch by batch.
+
+    Same math as Mm; its own class only to carry torch's node name.
+
+    backward: grad_a = grad @ b.T, grad_b = a.T @ grad  (per batch)
+    """
 
 
 # How PyTorch rounds small float products on the CPU (torch 2.13, MKL 2024.2, AVX2; measured,
@@ -124,6 +137,8 @@ class Addmm(Function):
     """c + a @ b for matrices in one node (F.linear's, as in torch: AddmmBackward0).
 
     c comes pre-expanded to the result's shape, so its gradient is just `grad`.
+
+    backward: grad_c = grad, grad_a = grad @ b.T, grad_b = a.T @ grad
     """
 
     _primitive = True
@@ -145,6 +160,11 @@ class Addmm(Function):
 
 
 class Einsum(Function):
+    """The einsum of the operands by `equation` (torch.einsum).
+
+    backward: grad_operands[i] = the einsum of grad with the other operands, to operand i's letters
+    """
+
     _primitive = True
 
     @staticmethod

@@ -14,6 +14,11 @@ from .operands import normalize_dim, normalize_dims
 
 
 class View(Function):
+    """y = x with another shape: the same elements, the same memory (a view).
+
+    backward: grad_x = grad reshaped to x's shape
+    """
+
     _primitive = True
     _is_view = True
 
@@ -28,15 +33,30 @@ class View(Function):
 
 
 class Unsqueeze(View):
-    """Same math as View; its own class only to carry torch's node name."""
+    """y = x with a dim of size 1 inserted (a view).
+
+    Same math as View; its own class only to carry torch's node name.
+
+    backward: grad_x = grad reshaped to x's shape
+    """
 
 
 class Squeeze(View):
-    """Same math as View; its own class only to carry torch's node name."""
+    """y = x without its dims of size 1 (a view).
+
+    Same math as View; its own class only to carry torch's node name.
+
+    backward: grad_x = grad reshaped to x's shape
+    """
 
 
 class SqueezeDim(View):
-    """squeeze(dim): torch's node is SqueezeBackward1 (SqueezeBackward2 for a tuple of dims)."""
+    """y = x without the size-1 dims `dim` (a view).
+
+    squeeze(dim): torch's node is SqueezeBackward1 (SqueezeBackward2 for a tuple of dims).
+
+    backward: grad_x = grad reshaped to x's shape
+    """
 
     def name(self):
         return "SqueezeBackward1" if self.one_dim else "SqueezeBackward2"
@@ -52,6 +72,11 @@ class SqueezeDim(View):
 
 
 class Expand(Function):
+    """y = x broadcast to `shape` (a view, no copy).
+
+    backward: grad_x = grad summed over the broadcast dims, back to x's shape
+    """
+
     _primitive = True
     _is_view = True
 
@@ -66,6 +91,11 @@ class Expand(Function):
 
 
 class Permute(Function):
+    """y = x with its dims in the order `dims` (a view).
+
+    backward: grad_x = grad permuted by the inverse of dims
+    """
+
     _primitive = True
     _is_view = True
 
@@ -83,16 +113,29 @@ class Permute(Function):
 
 
 class Transpose(Permute):
-    """Same math as Permute; its own class only to carry torch's node name."""
+    """y = x with two dims swapped (a view).
+
+    Same math as Permute; its own class only to carry torch's node name.
+
+    backward: grad_x = grad permuted by the inverse of dims
+    """
 
 
 class T(Permute):
-    """t(): same math as Permute; its own class only to carry torch's node name (TBackward0)."""
+    """y = x.t(): a matrix transposed (a view).
+
+    t(): same math as Permute; its own class only to carry torch's node name (TBackward0).
+
+    backward: grad_x = grad.t()
+    """
 
 
 class Triangle(Function):
     """The upper (triu) or lower (tril) triangle of the last two dims from `diagonal` on, the
-    rest zeroed; the gradient is the same triangle of the gradient."""
+    rest zeroed; the gradient is the same triangle of the gradient.
+
+    backward: grad_x = the same triangle of grad
+    """
 
     _primitive = True
 
@@ -110,6 +153,11 @@ class Triangle(Function):
 
 
 class Flip(Function):
+    """y = x reversed along `dims`.
+
+    backward: grad_x = grad flipped along dims
+    """
+
     _primitive = True
 
     @staticmethod
@@ -123,6 +171,11 @@ class Flip(Function):
 
 
 class Cat(Function):
+    """y = the tensors xs joined along `dim`.
+
+    backward: grad_xs[i] = the slice of grad along dim where xs[i] lies
+    """
+
     _primitive = True
 
     @staticmethod
@@ -141,6 +194,11 @@ class Cat(Function):
 
 
 class Stack(Function):
+    """y = the tensors xs stacked along a new dim `dim`.
+
+    backward: grad_xs[i] = grad.select(dim, i)
+    """
+
     _primitive = True
 
     @staticmethod

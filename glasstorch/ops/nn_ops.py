@@ -14,6 +14,11 @@ from .operands import normalize_dim
 
 
 class Softmax(Function):
+    """y = exp(x) / sum(exp(x)) along `dim`.
+
+    backward: grad_x = y * (grad - sum(grad * y))  (the sum along dim)
+    """
+
     _primitive = True
 
     @staticmethod
@@ -35,6 +40,11 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
+    """y = x - log(sum(exp(x))) along `dim`.
+
+    backward: grad_x = grad - exp(y) * sum(grad)  (the sum along dim)
+    """
+
     _primitive = True
 
     @staticmethod
@@ -60,6 +70,9 @@ class NllLoss(Function):
     """-weight[t] * x[i, t] for rows i of an (N, C) input, with classes t = target[i].
 
     Rows whose target is ignore_index count for nothing, also in the mean's denominator.
+
+    backward: grad_x = -grad * w_i at (i, target_i), 0 elsewhere
+        (w_i = weight[target_i], divided by sum(w) for the mean)
     """
 
     _primitive = True
@@ -99,6 +112,9 @@ class BinaryCrossEntropy(Function):
     """-(t log x + (1 - t) log(1 - x)) elementwise, each log clamped at -100 like torch.
 
     A primitive so that its gradient stays finite where a sigmoid saturated to exactly 0 or 1.
+
+    backward: grad_x = grad * (x - t) / max(x (1 - x), 1e-12),
+        grad_t = grad * (log(1 - x) - log(x))  (logs clamped at -100)
     """
 
     _primitive = True
@@ -150,6 +166,11 @@ def _erfc_nonnegative(z, xp):
 
 
 class Erf(Function):
+    """y = erf(x) = 2 / sqrt(pi) * (the integral of exp(-s²) from 0 to x), elementwise.
+
+    backward: grad_x = grad * 2 / sqrt(pi) * exp(-x²)
+    """
+
     _primitive = True
 
     @staticmethod

@@ -35,6 +35,10 @@ class BatchNorm(Function):
     Forward and backward each make one pass per channel over the data, the channels split
     across the thread pool; the node keeps x and the per-channel mean and 1 / std, as torch's,
     and recomputes x_hat = (x - mean) / std in backward rather than keeping a second copy.
+
+    backward: grad_x = weight / std * (grad - mean(grad) - x_hat * mean(grad * x_hat)),
+        grad_weight = sum(grad * x_hat), grad_bias = sum(grad)
+        (means and sums per channel, over the other dims; x_hat = (x - mean) / std)
     """
 
     _primitive = True
@@ -156,6 +160,9 @@ class ChannelAffine(Function):
     """y = x * scale + shift, one scale and shift per channel (dim 1): BatchNorm in eval mode.
 
     One pass, the channels split across the thread pool, instead of a product and a sum.
+
+    backward: grad_x = grad * scale, grad_scale = sum(grad * x), grad_shift = sum(grad)
+        (sums per channel, over the other dims)
     """
 
     _primitive = True
@@ -214,6 +221,10 @@ class LayerNorm(Function):
     ten of a composite. Forward and backward each make one pass per row, the rows split across
     the thread pool; the node keeps x and each row's mean and 1 / std, and backward recomputes
     x_hat, as BatchNorm does.
+
+    backward: grad_x = (g - mean(g) - x_hat * mean(g * x_hat)) / std with g = grad * weight,
+        grad_weight = sum(grad * x_hat), grad_bias = sum(grad)
+        (means per row, sums over the rows; x_hat = (x - mean) / std)
     """
 
     _primitive = True

@@ -133,7 +133,10 @@ def window_max(x, g, xp):
 
 class MaxPool2DWithIndices(Function):
     """y = the maximum of each window of an (N, C, H, W) input; its gradient goes to the
-    element at `index` (found with the values by window_max or adaptive_window_max)."""
+    element at `index` (found with the values by window_max or adaptive_window_max).
+
+    backward: grad_x = zeros shaped like x, with each grad added at its window's maximum (index)
+    """
 
     _primitive = True
 
@@ -164,6 +167,11 @@ class MaxPool2DWithIndices(Function):
 
 
 class AdaptiveMaxPool2D(MaxPool2DWithIndices):
+    """y = the maximum of each of torch's adaptive windows of an (N, C, H, W) input.
+
+    backward: grad_x = zeros shaped like x, with each grad added at its window's maximum (index)
+    """
+
     _primitive = True
 
 
@@ -255,7 +263,10 @@ def window_divisor(g, count_include_pad, divisor_override, dtype, xp):
 
 
 class AvgPool2D(Function):
-    """y = the sum of each window of x (zero padded) / divisor."""
+    """y = the sum of each window of x (zero padded) / divisor.
+
+    backward: grad_x = each grad / divisor added to every element of its window
+    """
 
     _primitive = True
 
@@ -281,7 +292,11 @@ class AvgPool2D(Function):
 
 
 class AvgPool2DBackward(Function):
-    """The adjoint of AvgPool2D: each grad / divisor added to every element of its window."""
+    """The adjoint of AvgPool2D: each grad / divisor added to every element of its window.
+
+    backward: grad_grad = the window sums of grad2 / divisor
+        (grad2: the gradient reaching this node)
+    """
 
     _primitive = True
 

@@ -74,6 +74,11 @@ class Recurrence(Function):
     first (the backward direction of a bidirectional layer). With batch_sizes (packed
     sequences, sorted longest first), only the first batch_sizes[t] rows take step t; the
     others keep their state, and their rows of the output at t are zero.
+
+    backward: through time, from the last step to the first:
+        each step's cell derivatives (tanh' = 1 - h², sigmoid' = s (1 - s), products)
+        applied to its gradient plus the next step's, summed into the gradients
+        of x_proj, h0, c0, w_hh, b_hh and w_hr
     """
 
     _primitive = True

@@ -40,6 +40,11 @@ def _prepare(ctx, x, dims, keepdim):
 
 
 class Sum(Function):
+    """y = the sum of x over `dims`.
+
+    backward: grad_x = grad broadcast back to x's shape
+    """
+
     _primitive = True
 
     def name(self):  # torch: SumBackward0 for a full sum, SumBackward1 with dims
@@ -60,6 +65,11 @@ class Sum(Function):
 
 
 class Mean(Function):
+    """y = the mean of x over `dims`.
+
+    backward: grad_x = grad broadcast back to x's shape / n  (n: the elements averaged)
+    """
+
     _primitive = True
 
     def name(self):
@@ -78,6 +88,11 @@ class Mean(Function):
 
 
 class Prod(Function):
+    """y = the product of x over `dims`.
+
+    backward: grad_x = grad * (the product of the other elements)  (y / x where no x is 0)
+    """
+
     _primitive = True
 
     @staticmethod
@@ -118,7 +133,10 @@ def _prod_of_others(x, dims):
 
 
 class Amax(Function):
-    """max/min over dims where tied maxima share the gradient evenly (torch's amax, max())."""
+    """max/min over dims where tied maxima share the gradient evenly (torch's amax, max()).
+
+    backward: grad_x = grad / k at the k elements equal to y, 0 elsewhere
+    """
 
     _primitive = True
 
@@ -143,7 +161,10 @@ class Amax(Function):
 
 
 class MaxDim(Function):
-    """max/min along one dim: values, whose gradient goes to the element at `index`."""
+    """max/min along one dim: values, whose gradient goes to the element at `index`.
+
+    backward: grad_x = grad at the chosen element (index) along dim, 0 elsewhere
+    """
 
     _primitive = True
 
@@ -168,6 +189,11 @@ class MaxDim(Function):
 
 
 class Cumsum(Function):
+    """y_i = x_1 + ... + x_i along `dim`.
+
+    backward: grad_x_i = grad_i + ... + grad_n  (a reversed cumsum of grad)
+    """
+
     _primitive = True
 
     @staticmethod
@@ -182,7 +208,10 @@ class Cumsum(Function):
 
 
 class Norm(Function):
-    """The 2-norm; a primitive so the gradient at 0 is 0 (as in torch), not nan."""
+    """The 2-norm; a primitive so the gradient at 0 is 0 (as in torch), not nan.
+
+    backward: grad_x = grad * x / y  (y = ||x||; 0 where y = 0)
+    """
 
     _primitive = True
 

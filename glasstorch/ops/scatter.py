@@ -28,6 +28,11 @@ def _leading(array, shape):
 
 
 class Gather(Function):
+    """y = the elements of x at `index` along `dim` (torch.gather).
+
+    backward: grad_x = zeros shaped like x, with grad added at index along dim
+    """
+
     _primitive = True
 
     @staticmethod
@@ -43,10 +48,18 @@ class Gather(Function):
 
 class Sort(Gather):
     """Gather's math at the indices that sort x along dim; its own class for torch's node name
-    (SortBackward0)."""
+    (SortBackward0).
+
+    backward: grad_x = zeros shaped like x, with grad added at index along dim
+    """
 
 
 class StableSort(Sort):
+    """Sort with stable=True (its node is SortBackward1).
+
+    backward: grad_x = zeros shaped like x, with grad added at index along dim
+    """
+
     def name(self):
         return "SortBackward1"  # torch's node for sort(..., stable=...)
 
@@ -63,6 +76,11 @@ def _sorting_indices(xp, x, dim, descending):
 
 
 class ScatterAdd(Function):
+    """y = base with src added at `index` along `dim` (torch.scatter_add).
+
+    backward: grad_base = grad, grad_src = grad gathered at index along dim
+    """
+
     _primitive = True
 
     @staticmethod
@@ -79,6 +97,12 @@ class ScatterAdd(Function):
 
 
 class Scatter(Function):
+    """y = base with src (or a number) written at `index` along `dim` (torch.scatter).
+
+    backward: grad_base = grad, zero where src was written,
+        grad_src = grad gathered at index along dim
+    """
+
     _primitive = True
 
     @staticmethod

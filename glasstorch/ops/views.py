@@ -45,7 +45,10 @@ def region_of(base, view):
 
 
 class ReplaceRegion(Function):
-    """base with its region set to values; the write into base's memory is this forward."""
+    """base with its region set to values; the write into base's memory is this forward.
+
+    backward: grad_base = grad with the region zeroed, grad_values = the region of grad
+    """
 
     _primitive = True
 
@@ -64,7 +67,10 @@ class ReplaceRegion(Function):
 
 
 class RegionView(Function):
-    """The region of base, as a view (a view after an in-place write: torch's AsStrided)."""
+    """The region of base, as a view (a view after an in-place write: torch's AsStrided).
+
+    backward: grad_base = zeros shaped like base, with grad in the region
+    """
 
     _primitive = True
     _is_view = True
@@ -83,7 +89,10 @@ class RegionView(Function):
 
 
 class TakeRegion(Function):
-    """A copy of the region of x."""
+    """A copy of the region of x.
+
+    backward: grad_x = zeros shaped like the base, with grad in the region
+    """
 
     _primitive = True
 
@@ -98,7 +107,10 @@ class TakeRegion(Function):
 
 
 class PutRegion(Function):
-    """Zeros shaped like the base, with values in the region (TakeRegion's adjoint)."""
+    """Zeros shaped like the base, with values in the region (TakeRegion's adjoint).
+
+    backward: grad_values = the region of grad
+    """
 
     _primitive = True
 
@@ -115,7 +127,10 @@ class PutRegion(Function):
 
 
 class ClearRegion(Function):
-    """A copy of x with its region zeroed (its own adjoint)."""
+    """A copy of x with its region zeroed (its own adjoint).
+
+    backward: grad_x = grad with the region zeroed
+    """
 
     _primitive = True
 

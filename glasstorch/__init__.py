@@ -186,6 +186,8 @@ from . import optim
 from . import utils
 from . import distributions
 from . import nn
+from . import profiler
+from .autograd import profiler as _autograd_profiler  # torch.autograd.profiler, the older path
 
 
 # log(0), 1/0, exp(1000): numpy warns ("divide by zero encountered in log"), torch silently

@@ -159,10 +159,15 @@ MLP = PRELUDE + """
         def _on_launch(self, bucket):
             events.append(("launch", [names[i] for i in bucket.indices]))
 
+        def _progress(self):
+            if self._next_bucket:  # some all-reduce in flight: MPI is given a turn
+                events.append(("progress", self._next_bucket))
+            super()._progress()
+
     torch.manual_seed(0)
     model = mlp(torch.float64)
     names = [n for n, _ in model.named_parameters()]
-    ddp = Recording(model, bucket_cap_mb=(8 * 3 + 3) * 8 / 2**20)  # a layer a bucket
+    ddp = Recording(model, bucket_cap_mb=(16 * 5 + 16) * 8 / 2**20)  # the first layer's bytes
     for name, p in model.named_parameters():  # registered after DDP's hooks: run after them
         p.register_post_accumulate_grad_hook(lambda p, name=name: events.append(("grad", name)))
     x, y = batch(70, (5,), torch.float64)
@@ -170,6 +175,16 @@ MLP = PRELUDE + """
     events.append(("end", None))
     out["events"] = events
     out["buckets"] = [[names[i] for i in b.indices] for b in ddp._buckets]
+
+    import os
+    out["iallreduce_algorithm"] = os.environ.get("OMPI_MCA_coll_libnbc_iallreduce_algorithm")
+
+    # ---- ranks with different models: torch's error at construction, on every rank
+    try:
+        DDP(nn.Linear(3 + r, 2).to(torch.float64))
+        out["model_error"] = None
+    except RuntimeError as error:
+        out["model_error"] = str(error)
 
     print("RESULT " + json.dumps(out), flush=True)
     dist.destroy_process_group()
@@ -376,14 +391,16 @@ def test_an_unused_parameter_without_find_unused_parameters_raises_torchs_error(
 def test_all_reduces_start_during_backward(mlp_results):
     for result in mlp_results:
         events = [tuple(e) for e in result["events"]]
-        # reverse parameter order; the small cap gives several buckets
-        assert result["buckets"][0] == ["4.bias", "4.weight"]
-        assert result["buckets"][1:] == [["2.bias", "2.weight"], ["0.bias", "0.weight"]]
+        # filled from the first layer at the cap, launched in reverse parameter order
+        assert result["buckets"] == [["4.bias", "4.weight", "2.bias"], ["2.weight"],
+                                     ["0.bias", "0.weight"]]
+        progress = [i for i, (kind, _) in enumerate(events) if kind == "progress"]
+        events = [e for e in events if e[0] != "progress"]
         launches = [i for i, (kind, _) in enumerate(events) if kind == "launch"]
         assert len(launches) == len(result["buckets"])
         first_layer = events.index(("grad", "0.weight"))
         # the last layer's bucket went out before backward reached the first layer
-        assert events[launches[0]] == ("launch", ["4.bias", "4.weight"])
+        assert events[launches[0]] == ("launch", ["4.bias", "4.weight", "2.bias"])
         assert launches[0] < first_layer
         # each bucket went out as its last gradient arrived (DDP's hook runs before the
         # recording one, so that gradient's event comes right after the launch)
@@ -393,6 +410,54 @@ def test_all_reduces_start_during_backward(mlp_results):
             assert kind == "grad" and last in bucket
             assert all(events.index(("grad", name)) < i for name in bucket if name != last)
         assert events[-1] == ("end", None)
+        # the gradients' hooks that came after the first launch gave MPI a turn
+        # (events[launches[0] + 1] is the gradient whose hook launched the first bucket)
+        later = [kind for kind, _ in events[launches[0] + 2:] if kind == "grad"]
+        assert len(later) >= 2 and len(progress) == len(later)
+
+
+def test_open_mpi_starts_non_blocking_all_reduces_with_rabenseifners_algorithm(mlp_results):
+    # set by glasstorch.distributed before MPI starts, unless the user chose one
+    assert [r["iallreduce_algorithm"] for r in mlp_results] == ["3", "3"]
+
+
+def test_ranks_with_different_models_get_torchs_error_at_construction(mlp_results):
+    for result in mlp_results:
+        assert result["model_error"] == (
+            "params[0] in rank 1 with sizes [2, 4] and dtype torch.float64 appears not to match "
+            "sizes of the same param in process 0 (sizes [2, 3], dtype torch.float64).")
+
+
+@pytest.mark.parametrize("caps_mb", [None, (1, 1), (0.1, 0.1), (5, 5), (0.5, 25)])
+def test_buckets_are_torchs_assignment_with_the_last_bucket_small(caps_mb):
+    """As torch's dist._compute_bucket_assignment_by_size on the parameters in their order,
+    launched in reverse (torch's DDP_SET_LAST_BUCKET_CAP=1), for ResNet-18 and a model mixing
+    dtypes."""
+    import importlib
+
+    from cnn_models import resnet18
+    from glasstorch.nn.parallel.distributed import _FIRST_BUCKET_BYTES, _bucket_assignment
+
+    small, cap = ((_FIRST_BUCKET_BYTES, 25 * 2**20) if caps_mb is None
+                  else (int(caps_mb[0] * 2**20), int(caps_mb[1] * 2**20)))
+
+    def mixed(lib):
+        lib.manual_seed(0)
+        return lib.nn.Sequential(lib.nn.Linear(300, 400), lib.nn.Linear(400, 500).double(),
+                                 lib.nn.Linear(500, 200), lib.nn.Linear(200, 300).double())
+
+    pytorch = importlib.import_module("torch")  # the oracle (in this file, torch is glasstorch)
+    for build in (resnet18, mixed):
+        ours = list(build(torch).parameters())
+        theirs = list(build(pytorch).parameters())
+        expected, _ = pytorch.distributed._compute_bucket_assignment_by_size(
+            theirs, [small, cap], [False] * len(theirs))
+        assert _bucket_assignment(ours, small, cap) == [b[::-1] for b in reversed(expected)]
+    # with the default caps, ResNet-18's last bucket (conv1 and layer1) is the small one
+    params = list(resnet18(torch).parameters())
+    sizes = [sum(params[i].numel() * 4 for i in b)
+             for b in _bucket_assignment(params, _FIRST_BUCKET_BYTES, 25 * 2**20)]
+    assert sizes[-1] < 2 * _FIRST_BUCKET_BYTES < sizes[0]
 
 
 # ---- the engine mechanisms DDP relies on (no MPI) --------------------------------------------

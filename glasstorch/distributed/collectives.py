@@ -267,6 +267,17 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
                   _mpi_op(op, tensor), finish=_averaged(x, op, group.size(), write_back))
 
 
+def all_reduce_agreed(tensor, group=None):
+    """all_reduce(tensor, async_op=True) (a sum) without the header exchange: for a caller that
+    checked once that every rank reduces tensors of one dtype and size in one order, as
+    DistributedDataParallel checks its buckets at construction. It spares each call a blocking
+    Allgather, which would hold a rank until the slowest one reaches the same call."""
+    group = _resolve(group)
+    x, write_back = _host(tensor, reducing=True)
+    return _start(group._comm, "Allreduce", True, _mpi().IN_PLACE, _buffer(x), _mpi().SUM,
+                  finish=write_back)
+
+
 def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
     """Copy `tensor` of rank `src` into `tensor` on every other rank."""
     group = _member(group, "broadcast")

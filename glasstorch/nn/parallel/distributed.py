@@ -3,8 +3,9 @@
 Gradients are averaged with bucketed all-reduces that start during backward: each parameter's
 post-accumulate-grad hook marks it ready, and once every parameter of a bucket is ready (buckets
 are launched in order, so all ranks issue the same collectives in the same order) the bucket's
-flattened gradients go out with all_reduce(async_op=True). A callback queued on the autograd
-engine waits for them at the end of backward and writes the averages back into each `.grad`.
+flattened gradients go out in a non-blocking all-reduce. Each later hook gives MPI a turn to move
+them along. A callback queued on the autograd engine waits for them at the end of backward and
+writes the averages back into each `.grad`.
 """
 
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ from ..._tensor import Tensor
 from ...autograd import engine, no_grad
 from ...autograd.grad_mode import is_grad_enabled
 from ...device import array_module
+from ...distributed.collectives import all_reduce_agreed
 from ..modules.module import Module
 
 _UNFINISHED = (
@@ -27,6 +29,9 @@ _UNFINISHED = (
     "Please include the loss function and the structure of the return value of `forward` of "
     "your module when reporting this issue (e.g. list, dict, iterable).\n"
     "Parameter indices which did not receive grad for rank {rank}: {indices}")
+
+
+_FIRST_BUCKET_BYTES = 1024 * 1024  # torch's dist._DEFAULT_FIRST_BUCKET_BYTES
 
 
 class _Bucket:
@@ -63,12 +68,16 @@ class DistributedDataParallel(Module):
                                "any parameter that requires a gradient.")
         self._world_size = dist.get_world_size(process_group)
         self._rank = dist.get_rank(process_group)
+        _check_same_model(self._params, process_group)
         with no_grad():  # every rank starts from rank 0's parameters and buffers
             for t in list(module.parameters()) + list(module.buffers()):
                 dist.broadcast(t, group=process_group, group_src=0)
         cap = (25 if bucket_cap_mb is None else bucket_cap_mb) * 1024 * 1024
         self.bucket_bytes_cap = cap
-        self._buckets = self._make_buckets(cap)
+        # torch's small bucket of 1 MiB (with the default cap), here the last one to go out
+        small_cap = _FIRST_BUCKET_BYTES if bucket_cap_mb is None else cap
+        self._buckets = [_Bucket(indices)
+                         for indices in _bucket_assignment(self._params, small_cap, cap)]
         self._bucket_of = {}
         for b, bucket in enumerate(self._buckets):
             for i in bucket.indices:
@@ -81,21 +90,6 @@ class DistributedDataParallel(Module):
         self._ready = set()
         self._next_bucket = 0
         self._unfinished = None  # indices of the parameters a finished backward never reached
-
-    def _make_buckets(self, cap):
-        """Buckets of one dtype each in reverse parameter order, closed once they hold cap bytes
-        (torch's compute_bucket_assignment_by_size: the last tensor may take it past cap)."""
-        buckets, open_buckets = [], {}  # dtype -> [indices, bytes]
-        for i in reversed(range(len(self._params))):
-            p = self._params[i]
-            current = open_buckets.setdefault(p.dtype, [[], 0])
-            current[0].append(i)
-            current[1] += p._data.nbytes
-            if current[1] >= cap:
-                buckets.append(_Bucket(current[0]))
-                del open_buckets[p.dtype]
-        buckets.extend(_Bucket(indices) for indices, _ in open_buckets.values())
-        return buckets
 
     # ---- forward ----------------------------------------------------------------------------
 
@@ -135,12 +129,20 @@ class DistributedDataParallel(Module):
         if not self._in_backward:
             self._in_backward = True
             engine.queue_callback(self._finish_backward)
+        self._progress()
         i = self._position[id(param)]
         if i in self._ready:
             return
         self._ready.add(i)
         self._buckets[self._bucket_of[i]].pending -= 1
         self._launch_ready_buckets()
+
+    def _progress(self):
+        """Let MPI move the all-reduces in flight along. Open MPI advances a non-blocking
+        collective only inside MPI calls, so without this a bucket launched early in backward
+        would mostly wait for the end of backward; each gradient's hook tests them instead."""
+        for bucket in self._buckets[:self._next_bucket]:
+            bucket.work.is_completed()
 
     def _launch_ready_buckets(self):
         while self._next_bucket < len(self._buckets):
@@ -151,19 +153,27 @@ class DistributedDataParallel(Module):
             self._next_bucket += 1
 
     def _launch(self, bucket):
-        """Start the all-reduce of the bucket's flattened gradients (zeros for a missing one)."""
-        parts = []
-        for i in bucket.indices:
-            p = self._params[i]
-            g = p.grad._data if p.grad is not None else p._data * 0
-            parts.append(g.reshape(-1))
-        if self.find_unused_parameters:  # how many ranks have a gradient, per parameter
-            xp = array_module(parts[0])
-            parts.append(xp.asarray([self._params[i].grad is not None for i in bucket.indices],
-                                    dtype=parts[0].dtype))
-        xp = array_module(parts[0])
-        bucket.flat = Tensor._wrap(xp.concatenate(parts))
-        bucket.work = dist.all_reduce(bucket.flat, group=self.process_group, async_op=True)
+        """Start the all-reduce of the bucket: its gradients copied into one flat buffer, each
+        divided by the number of ranks on the way, as torch divides before summing (zeros for
+        a missing gradient)."""
+        params = [self._params[i] for i in bucket.indices]
+        xp = array_module(params[0]._data)
+        size = sum(p._data.size for p in params)
+        count = len(params) if self.find_unused_parameters else 0
+        flat = xp.empty(size + count, params[0]._data.dtype)
+        offset = 0
+        for p in params:
+            part = flat[offset:offset + p._data.size]
+            if p.grad is None:
+                part[...] = 0
+            else:
+                xp.divide(p.grad._data.reshape(-1), self._world_size, out=part)
+            offset += p._data.size
+        if count:  # how many ranks have a gradient, per parameter
+            flat[size:] = xp.asarray([p.grad is not None for p in params], dtype=flat.dtype)
+        bucket.flat = Tensor._wrap(flat)
+        # the ranks agreed on the buckets at construction: no per-call header exchange
+        bucket.work = all_reduce_agreed(bucket.flat, group=self.process_group)
         self._on_launch(bucket)
 
     def _on_launch(self, bucket):
@@ -189,7 +199,7 @@ class DistributedDataParallel(Module):
         for k, i in enumerate(bucket.indices):
             p = self._params[i]
             size = p._data.size
-            averaged = (flat[offset:offset + size] / self._world_size).reshape(p._data.shape)
+            averaged = flat[offset:offset + size].reshape(p._data.shape)
             offset += size
             if have is not None and have[k] == 0:
                 continue  # no rank has a gradient: .grad stays as it is (torch)
@@ -207,6 +217,52 @@ class DistributedDataParallel(Module):
             yield
         finally:
             self.require_backward_grad_sync = old
+
+
+def _bucket_assignment(params, small_cap, cap):
+    """Positions of the parameters in each bucket, buckets and their contents in the order the
+    gradients become ready (the reverse of the parameters' order).
+
+    As torch's compute_bucket_assignment_by_size, each bucket holds one dtype and closes once
+    it holds its cap of bytes (the last tensor may take it past); the first bucket of each dtype
+    closes at small_cap. Buckets are filled from the first parameter on and launched last-filled
+    first, as torch does with DDP_SET_LAST_BUCKET_CAP=1: the first layers' gradients come last
+    in backward, and their all-reduce is the one nothing is left to hide, so theirs is the small
+    bucket.
+    """
+    closed, open_buckets = [], {}  # dtype -> [indices, bytes, cap]
+    for i, p in enumerate(params):
+        current = open_buckets.get(p.dtype)
+        if current is None:
+            first = all(q.dtype != p.dtype for q in params[:i])
+            current = open_buckets[p.dtype] = [[], 0, small_cap if first else cap]
+        current[0].append(i)
+        current[1] += p._data.nbytes
+        if current[1] >= current[2]:
+            closed.append(current[0])
+            del open_buckets[p.dtype]
+    closed.extend(indices for indices, _, _ in open_buckets.values())
+    closed.sort(key=min)
+    return [indices[::-1] for indices in reversed(closed)]
+
+
+def _check_same_model(params, group):
+    """torch's check at construction that every rank has the same parameters (count, shapes,
+    dtypes), so that all ranks build the same buckets. Every rank raises the same error."""
+    mine = [(list(p.shape), str(p.dtype)) for p in params]
+    everyone = [None] * dist.get_world_size(group)
+    dist.all_gather_object(everyone, mine, group=group)
+    first = everyone[0]
+    for rank, theirs in enumerate(everyone):
+        if len(theirs) != len(first):
+            raise RuntimeError(f"DDP expects same model across all ranks, but Rank {rank} has "
+                               f"{len(theirs)} params, while rank 0 has inconsistent "
+                               f"{len(first)} params.")
+        for i, (shape, dtype) in enumerate(theirs):
+            if (shape, dtype) != first[i]:
+                raise RuntimeError(f"params[{i}] in rank {rank} with sizes {shape} and dtype "
+                                   f"{dtype} appears not to match sizes of the same param in "
+                                   f"process 0 (sizes {first[i][0]}, dtype {first[i][1]}).")
 
 
 def _leaves_reached(output):

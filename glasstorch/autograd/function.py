@@ -64,6 +64,16 @@ class Node:
     def __repr__(self):
         return f"<{self.name()} object at {hex(id(self))}>"
 
+    _metadata = None
+
+    @property
+    def metadata(self):
+        """A dict to keep things in, as torch's grad_fn.metadata (anomaly mode keeps the
+        forward call's traceback there)."""
+        if self._metadata is None:
+            self._metadata = {}
+        return self._metadata
+
     # the forward arguments, by position, that torch's node has as inputs, where that is not
     # every Tensor argument: add/sub/mul/div count a number operand too (torch wraps it as a
     # tensor), where() leaves out its condition, `2 ** x` its base (None: the Tensor arguments)

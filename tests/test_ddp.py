@@ -204,7 +204,8 @@ LENET = PRELUDE + """
 
     # per-rank BatchNorm (torch's semantics): each rank normalizes with its own half's batch
     # statistics and updates its own running stats from rank 0's, broadcast before each forward
-    for opt_name, dtype in (("sgd", torch.float64), ("adam", torch.float32)):
+    for opt_name, dtype in (("sgd", torch.float64), ("adam", torch.float64),
+                            ("sgd", torch.float32), ("adam", torch.float32)):
         torch.manual_seed(11 + r)
         model = lenet_bn(torch).to(dtype)
         ddp = DDP(model)
@@ -214,7 +215,7 @@ LENET = PRELUDE + """
             opt.zero_grad()
             F.cross_entropy(ddp(mine(x)), mine(y)).backward()
             opt.step()
-        key = opt_name
+        key = f"{opt_name}_{str(dtype)[-7:]}"
         out[key + "_params"] = flat(model.parameters()).tolist()
         out[key + "_buffers"] = flat(model.buffers()).tolist()
         if r == 0:  # one process: the two halves' forwards, each with rank 0's running stats
@@ -321,9 +322,11 @@ def lenet_results(tmp_path_factory):
     return results(stdout, stderr, 2)
 
 
-@pytest.mark.parametrize("opt_name, tol", [("sgd", 1e-10), ("adam", 1e-5)])
-def test_lenet_bn_with_per_rank_batchnorm_statistics(lenet_results, opt_name, tol):
+@pytest.mark.parametrize("opt_name", ["sgd", "adam"])
+@pytest.mark.parametrize("dtype, tol", [("float64", 1e-10), ("float32", 1e-5)])
+def test_lenet_bn_with_per_rank_batchnorm_statistics(lenet_results, opt_name, dtype, tol):
     rank0, rank1 = lenet_results
+    opt_name = f"{opt_name}_{dtype}"
     assert rank0[opt_name + "_params"] == rank1[opt_name + "_params"]
     assert rank0[opt_name + "_diff"] < tol
     # running stats: each rank's own, rank 0's = the reference's first half, rank 1's the second

@@ -16,6 +16,8 @@ import argparse
 import os
 import warnings
 
+from lenet_batchnorm import lenet  # examples/lenet_batchnorm.py: the seed's LeNet-BN
+
 import glasstorch as torch
 from glasstorch import nn
 from glasstorch.autograd import graph
@@ -72,22 +74,10 @@ def anomaly():
             print("  the forward call that made the node:", forward_line[0].strip())
 
 
-def lenet_bn():
-    """The seed's LeNet with batch normalization (d2l 8.5, concise version)."""
-    return nn.Sequential(
-        nn.Conv2d(1, 6, kernel_size=5), nn.BatchNorm2d(6), nn.Sigmoid(),
-        nn.AvgPool2d(kernel_size=2, stride=2),
-        nn.Conv2d(6, 16, kernel_size=5), nn.BatchNorm2d(16), nn.Sigmoid(),
-        nn.AvgPool2d(kernel_size=2, stride=2), nn.Flatten(),
-        nn.Linear(256, 120), nn.BatchNorm1d(120), nn.Sigmoid(),
-        nn.Linear(120, 84), nn.BatchNorm1d(84), nn.Sigmoid(),
-        nn.Linear(84, 10))
-
-
 def profile_step(out):
     print("\n== 4. The profiler on one LeNet-BN training step")
     torch.manual_seed(0)
-    net = lenet_bn()
+    net = lenet()  # the seed's LeNet with nn.BatchNorm2d/1d (examples/lenet_batchnorm.py)
     optimizer = torch.optim.Adam(net.parameters(), lr=0.001)
     loss_fn = nn.CrossEntropyLoss()
     X = torch.randn(256, 1, 28, 28)

@@ -308,6 +308,13 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
                          device, requires_grad)
 
 
+def dropout_mask(shape, p, dtype, device):
+    """Dropout's scaled mask: 1 / (1 - p) with probability 1 - p, else 0 (0 < p < 1)."""
+    keep = _random.keep_mask(tuple(shape), p, _random.rng(None, device))
+    mask = numpy.multiply(keep, 1.0 / (1.0 - p), dtype=dtype.np)
+    return Tensor._wrap(move(mask, device))
+
+
 def bernoulli(input, p=None, *, generator=None):
     # the host generator's uniform draws, moved to the input's device, against the probabilities
     draws = move(_random.rng(generator, input.device).random(input.shape), input.device)

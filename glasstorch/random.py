@@ -63,6 +63,17 @@ def set_rng_state(state):
     default_generator.set_state(state)
 
 
+def keep_mask(shape, p, rng):
+    """A boolean numpy array of `shape`, each element True with probability 1 - p (dropout's
+    mask): 32 random bits per element, PCG64's raw 64-bit draws split in two, kept where they
+    reach p * 2**32. Twice as fast as drawing floats, and finer (a float32 has 24 bits)."""
+    n = 1
+    for size in shape:
+        n *= size
+    bits = rng.bit_generator.random_raw((n + 1) // 2).view(numpy.uint32)[:n]
+    return (bits >= round(p * 2**32)).reshape(shape)
+
+
 def rng(generator=None, device=None):
     """The numpy Generator to draw from: `generator`'s, else the default one of `device`."""
     if generator is None:

@@ -151,6 +151,19 @@ def test_dropout_statistics_and_scaling():
     assert y.dtype == glasstorch.float32
 
 
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
+def test_dropout_masks_keep_each_element_with_probability_1_minus_p(p):
+    # 32 random bits per element; an odd count uses half of the last 64-bit draw
+    x = glasstorch.ones(999, 1001, dtype=glasstorch.float64)
+    glasstorch.manual_seed(3)
+    kept = F.dropout(x, p).numpy() != 0
+    n = kept.size
+    assert abs(kept.mean() - (1 - p)) < 5 * (p * (1 - p) / n) ** 0.5  # five standard errors
+    assert abs(kept[:, ::2].mean() - kept[:, 1::2].mean()) < 0.01  # both halves of the bits
+    glasstorch.manual_seed(3)
+    np.testing.assert_array_equal(F.dropout(x, p).numpy() != 0, kept)  # reproducible by seed
+
+
 def test_dropout_eval_zero_and_one(torch):
     x = glasstorch.randn(4, 5)
     assert F.dropout(x, 0.5, training=False) is x

@@ -142,9 +142,8 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if p == 1.0:
         result = input * 0.0
     else:
-        keep = creation.rand(input.shape, dtype=input.dtype, device=input.device) >= p
         x = input._original() if inplace else input
-        result = x * (keep.to(input.dtype) * (1.0 / (1.0 - p)))  # one scaled mask
+        result = x * creation.dropout_mask(input.shape, p, input.dtype, input.device)
     return input._inplace(result) if inplace else result
 
 
@@ -160,8 +159,7 @@ def _channel_dropout(input, p, training, inplace, batched=True):
     else:
         channel_dims = 2 if batched else 1
         shape = tuple(input.shape[:channel_dims]) + (1,) * (input.ndim - channel_dims)
-        keep = creation.rand(shape, dtype=input.dtype, device=input.device) >= p
-        result = x * (keep.to(input.dtype) * (1.0 / (1.0 - p)))
+        result = x * creation.dropout_mask(shape, p, input.dtype, input.device)
     return input._inplace(result) if inplace else result
 
 

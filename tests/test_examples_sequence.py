@@ -11,6 +11,7 @@ import sys
 import pytest
 
 import glasstorch
+from glasstorch import d2l
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
 
@@ -37,6 +38,7 @@ def in_run_folder(tmp_path, monkeypatch):
     glasstorch.set_num_threads(1)
     yield tmp_path
     glasstorch.set_num_threads(threads)
+    d2l.use_stand_in_data(False)  # the examples turn it on for the whole process
 
 
 def test_char_rnn_perplexity_falls_well_below_the_vocabulary(in_run_folder, capsys):

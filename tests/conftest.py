@@ -36,3 +36,6 @@ def _seed_everything():
     yield
     glasstorch.set_default_dtype(glasstorch.float32)
     _torch.set_default_dtype(_torch.float32)
+    # a profile, explain() or anomaly mode left on would watch every later test's ops
+    from glasstorch.autograd import watchers
+    assert not watchers.active, f"a test left watchers on: {watchers.active}"

@@ -54,6 +54,11 @@ NEXT_FUNCTIONS_CASES = {
     "maximum": lambda lib, x, y: lib.maximum(x, y),
     "x @ y.T": lambda lib, x, y: x @ y.T,
     "(x * 2) * 3": lambda lib, x, y: (x * 2) * 3,
+    # the integer target and the class weights are not inputs of torch's node
+    "nll_loss": lambda lib, x, y: lib.nn.functional.nll_loss(x, lib.tensor([0, 2])),
+    "nll_loss weight": lambda lib, x, y: lib.nn.functional.nll_loss(
+        x, lib.tensor([0, 2]), weight=lib.tensor([1.0, 2.0, 0.5])),
+    "cross_entropy": lambda lib, x, y: lib.nn.functional.cross_entropy(x, lib.tensor([1, 0])),
 }
 
 

@@ -76,6 +76,7 @@ class NllLoss(Function):
     """
 
     _primitive = True
+    _torch_inputs = (0,)  # torch's node has x only: the target and weights are not inputs
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction):

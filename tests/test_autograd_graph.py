@@ -369,3 +369,14 @@ def test_make_dot_shows_saved_values_and_attributes_only_when_asked():
     short = make_dot(y, show_attrs=True, max_attr_chars=3).graph
     sum_box = short.boxes[id(y.grad_fn)]
     assert all(len(line.split(": ")[1]) <= 6 for line in sum_box.lines[1:])
+
+
+def test_without_matplotlib_drawing_says_what_to_install_and_text_still_works(monkeypatch,
+                                                                              tmp_path):
+    monkeypatch.setitem(os.sys.modules, "matplotlib.figure", None)  # its import now fails
+    x = gt.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 3).sum()
+    drawing = make_dot(y, params={"x": x})
+    assert "MulBackward0" in str(drawing)
+    with pytest.raises(ImportError, match=r"needs matplotlib: pip install 'glasstorch\[d2l\]'"):
+        drawing.save(tmp_path / "graph.png")

@@ -67,7 +67,11 @@ def _mean(values, default):
 
 def figure(graph):
     """A matplotlib Figure of the graph, one data unit per inch."""
-    from matplotlib.figure import Figure
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as error:  # glasstorch itself needs numpy only
+        raise ImportError("drawing a graph needs matplotlib: pip install 'glasstorch[d2l]' "
+                          "(print(drawing) gives the graph as text without it)") from error
 
     row = layers(graph)
     rows = ordered_rows(graph, row)

@@ -12,19 +12,13 @@ import glasstorch
 from glasstorch.autograd import watchers
 from glasstorch.autograd.explain import backward_formula
 from glasstorch.autograd.function import Function
+from seed_003 import seed_003 as seed_003_of  # tests/seed_003.py
 
 gt = glasstorch
 
 
 def seed_003():
-    """J = 3(a + bc) of seed 003, with u = bc, v = a + u, J = 3v."""
-    a = gt.tensor(5.0, requires_grad=True)
-    b = gt.tensor(3.0, requires_grad=True)
-    c = gt.tensor(2.0, requires_grad=True)
-    u = b * c
-    v = a + u
-    J = 3 * v
-    return {"a": a, "b": b, "c": c, "u": u, "v": v, "J": J}
+    return seed_003_of(gt)
 
 
 class NodeOrder(watchers.Watcher):

@@ -14,6 +14,7 @@ import glasstorch
 from glasstorch.autograd import graph as graph_module
 from glasstorch.autograd.graph import GraphDrawing, draw, extract, make_dot
 from glasstorch.autograd.graph_drawing import layers, ordered_rows
+from seed_003 import seed_003 as seed_003_of  # tests/seed_003.py
 
 gt = glasstorch
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -97,13 +98,8 @@ def test_a_number_operand_is_a_none_entry_after_the_tensor():
 
 
 def seed_003(lib):
-    a = lib.tensor(5.0, requires_grad=True)
-    b = lib.tensor(3.0, requires_grad=True)
-    c = lib.tensor(2.0, requires_grad=True)
-    u = b * c
-    v = a + u
-    J = 3 * v
-    return J, {"a": a, "b": b, "c": c}
+    t = seed_003_of(lib)
+    return t["J"], {"a": t["a"], "b": t["b"], "c": t["c"]}
 
 
 def edge_titles(graph):

@@ -60,7 +60,7 @@ def anomaly():
     print("\n== 3. Anomaly mode catching a log of zero")
     x = torch.tensor(0.0, requires_grad=True)
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+        warnings.simplefilter("always", UserWarning)  # anomaly mode's warnings, every time
         with torch.autograd.detect_anomaly():
             y = x * torch.log(x)  # 0 * -inf: nan
             try:

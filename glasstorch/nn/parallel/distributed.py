@@ -230,11 +230,12 @@ def _bucket_assignment(params, small_cap, cap):
     in backward, and their all-reduce is the one nothing is left to hide, so theirs is the small
     bucket.
     """
-    closed, open_buckets = [], {}  # dtype -> [indices, bytes, cap]
+    closed, open_buckets, opened = [], {}, set()  # dtype -> [indices, bytes, cap]
     for i, p in enumerate(params):
         current = open_buckets.get(p.dtype)
         if current is None:
-            first = all(q.dtype != p.dtype for q in params[:i])
+            first = p.dtype not in opened
+            opened.add(p.dtype)
             current = open_buckets[p.dtype] = [[], 0, small_cap if first else cap]
         current[0].append(i)
         current[1] += p._data.nbytes

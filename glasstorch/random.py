@@ -4,6 +4,8 @@ glasstorch draws from numpy's PCG64, so the numbers differ from PyTorch's for th
 same seed; the distributions and the reproducibility under manual_seed match.
 """
 
+import math
+
 import numpy
 
 
@@ -67,9 +69,7 @@ def keep_mask(shape, p, rng):
     """A boolean numpy array of `shape`, each element True with probability 1 - p (dropout's
     mask): 32 random bits per element, PCG64's raw 64-bit draws split in two, kept where they
     reach p * 2**32. Twice as fast as drawing floats, and finer (a float32 has 24 bits)."""
-    n = 1
-    for size in shape:
-        n *= size
+    n = math.prod(shape)
     bits = rng.bit_generator.random_raw((n + 1) // 2).view(numpy.uint32)[:n]
     return (bits >= round(p * 2**32)).reshape(shape)
 

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from ... import distributed as dist
 from ..._tensor import Tensor
 from ...autograd import engine, no_grad
+from ...autograd.function import AccumulateGrad
 from ...autograd.grad_mode import is_grad_enabled
 from ...device import array_module
 from ...distributed.collectives import all_reduce_agreed
@@ -280,14 +281,8 @@ def _leaves_reached(output):
             stack.extend(x.values())
         elif isinstance(x, (list, tuple)):
             stack.extend(x)
-    seen = set()
-    while nodes:
-        node = nodes.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        variable = getattr(node, "variable", None)
-        if variable is not None:
-            reached.add(id(variable))
-        nodes.extend(e[0] for e in node._edges if e)
+    # every node below the outputs: the engine's own walk (the nodes it counts edges into)
+    for node in engine._count_dependencies(nodes):
+        if type(node) is AccumulateGrad:
+            reached.add(id(node.variable))
     return reached
